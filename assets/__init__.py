@@ -1,0 +1,1 @@
+"""Dagster definitions generated from the sync file (raw, core, analytics, webhooks, publish)."""

@@ -1,0 +1,297 @@
+"""The simulated Jira Cloud world: plain dataclasses, shared by every surface of the simulator.
+
+Times are epoch milliseconds (UTC) everywhere in the model; the REST layer renders them the way
+Jira does. IDs are strings, as Jira returns them. The generator (`generator.py`) and the
+scenario loader (`scenario.py`) build a `World`; the REST, OAuth, Teams, webhook and admin
+surfaces read and mutate it. Mutations go through `mutations.py` so that histories, `updated`
+and webhook deliveries stay consistent.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+AccountType = Literal["atlassian", "app", "customer", "unknown"]
+
+
+@dataclass(frozen=True)
+class StatusCategory:
+    id: int
+    key: str
+    name: str
+    color_name: str
+
+
+# The four categories every Jira Cloud site has (ids as Jira assigns them: 4 is In Progress).
+STATUS_CATEGORIES: dict[int, StatusCategory] = {
+    1: StatusCategory(1, "undefined", "No Category", "medium-gray"),
+    2: StatusCategory(2, "new", "To Do", "blue-gray"),
+    4: StatusCategory(4, "indeterminate", "In Progress", "yellow"),
+    3: StatusCategory(3, "done", "Done", "green"),
+}
+
+
+@dataclass
+class Status:
+    id: str
+    name: str
+    category_id: int
+    description: str = ""
+    scope_project_id: str | None = None  # team-managed statuses are project-scoped
+
+
+@dataclass
+class IssueType:
+    id: str
+    name: str
+    description: str = ""
+    subtask: bool = False
+    hierarchy_level: int = 0  # -1 sub-task, 0 standard, 1 epic
+    scope_project_id: str | None = None
+
+
+@dataclass
+class Priority:
+    id: str
+    name: str
+
+
+@dataclass
+class Resolution:
+    id: str
+    name: str
+    description: str = ""
+
+
+@dataclass
+class Component:
+    id: str
+    name: str
+    description: str = ""
+
+
+@dataclass
+class Version:
+    id: str
+    name: str
+    released: bool = False
+    archived: bool = False
+    release_date: str | None = None  # yyyy-mm-dd
+
+
+@dataclass
+class Project:
+    id: str
+    key: str
+    name: str
+    issue_type_ids: list[str]
+    project_type_key: str = "software"  # software | service_desk | business
+    style: str = "classic"  # classic | next-gen
+    simplified: bool = False
+    archived: bool = False
+    lead_account_id: str | None = None
+    category_name: str | None = None
+    components: list[Component] = field(default_factory=list)
+    versions: list[Version] = field(default_factory=list)
+    # Users who lost Browse permission see nothing of this project (search, census, project/search).
+    hidden_from: set[str] = field(default_factory=set)
+
+
+@dataclass
+class User:
+    account_id: str
+    display_name: str
+    account_type: AccountType = "atlassian"
+    email: str | None = None
+    email_visible: bool = True  # False: emailAddress is omitted, except for the user themself
+    active: bool = True
+    time_zone: str = "UTC"
+    locale: str = "en_US"
+    app_type: str | None = None  # for account_type "app": service | agent | unknown
+    api_token: str | None = None  # for Basic auth (email + API token)
+
+
+@dataclass
+class Group:
+    group_id: str
+    name: str
+    member_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChangeItem:
+    field: str
+    field_type: str  # "jira" | "custom"
+    field_id: str | None
+    from_id: str | None
+    from_string: str | None
+    to_id: str | None
+    to_string: str | None
+
+
+@dataclass
+class History:
+    id: str
+    author_account_id: str | None
+    created_ms: int
+    items: list[ChangeItem]
+
+
+@dataclass
+class Comment:
+    id: str
+    author_account_id: str
+    body: str
+    created_ms: int
+    updated_ms: int
+
+
+@dataclass
+class Worklog:
+    id: str
+    author_account_id: str
+    time_spent_seconds: int
+    started_ms: int
+    created_ms: int
+    updated_ms: int
+    comment: str = ""
+
+
+@dataclass
+class Issue:
+    id: str
+    key: str
+    project_id: str
+    issue_type_id: str
+    status_id: str
+    summary: str
+    created_ms: int
+    updated_ms: int
+    reporter_id: str | None
+    creator_id: str | None
+    assignee_id: str | None = None
+    priority_id: str | None = None
+    resolution_id: str | None = None
+    resolved_ms: int | None = None
+    status_category_changed_ms: int | None = None
+    parent_id: str | None = None
+    description: str | None = None
+    labels: list[str] = field(default_factory=list)
+    due_date: str | None = None  # yyyy-mm-dd
+    component_ids: list[str] = field(default_factory=list)
+    fix_version_ids: list[str] = field(default_factory=list)
+    custom_fields: dict[str, object] = field(default_factory=dict)  # customfield_NNNNN -> value
+    histories: list[History] = field(default_factory=list)  # oldest first
+    comments: list[Comment] = field(default_factory=list)
+    worklogs: list[Worklog] = field(default_factory=list)
+
+
+@dataclass
+class Webhook:
+    id: int
+    client_id: str  # the OAuth app that registered it
+    owner_account_id: str
+    url: str
+    events: list[str]
+    jql_filter: str
+    field_ids_filter: list[str] | None
+    expiration_ms: int
+
+
+@dataclass
+class Site:
+    cloud_id: str
+    name: str  # served at /site/<name>
+    display_name: str
+    time_zone: str  # rendering zone of top-level timestamps ("system default user time zone")
+    organization_id: str
+    projects: dict[str, Project] = field(default_factory=dict)  # by id
+    issue_types: dict[str, IssueType] = field(default_factory=dict)
+    statuses: dict[str, Status] = field(default_factory=dict)
+    priorities: dict[str, Priority] = field(default_factory=dict)
+    resolutions: dict[str, Resolution] = field(default_factory=dict)
+    user_ids: list[str] = field(default_factory=list)  # accounts with access to this site
+    groups: dict[str, Group] = field(default_factory=dict)  # by group id
+    issues: dict[str, Issue] = field(default_factory=dict)  # by id
+    issue_ids_by_key: dict[str, str] = field(default_factory=dict)  # moved issues keep old keys
+    webhooks: dict[int, Webhook] = field(default_factory=dict)
+    next_issue_id: int = 10000
+    next_history_id: int = 100000
+
+
+@dataclass
+class Team:
+    team_id: str
+    display_name: str
+    description: str
+    organization_id: str
+    site_cloud_id: str | None  # site-scoped team (returned only when siteId matches)
+    member_ids: list[str] = field(default_factory=list)
+    state: str = "ACTIVE"  # ACTIVE | ARCHIVED
+    team_type: str = "MEMBER_INVITE"  # OPEN | MEMBER_INVITE | EXTERNAL | ORG_ADMIN_MANAGED
+    creator_id: str | None = None
+
+
+@dataclass
+class Organization:
+    org_id: str
+    name: str
+    site_cloud_ids: list[str] = field(default_factory=list)
+    teams: dict[str, Team] = field(default_factory=dict)
+
+
+@dataclass
+class OAuthApp:
+    client_id: str
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class IssueEvent:
+    """Emitted by mutations; the webhook dispatcher turns these into deliveries."""
+
+    kind: Literal["jira:issue_created", "jira:issue_updated", "jira:issue_deleted"]
+    cloud_id: str
+    issue: Issue
+    history: History | None
+    actor_account_id: str | None
+    timestamp_ms: int
+    event_type_name: str | None  # issue_created, issue_updated, issue_generic, ...
+
+
+class Clock:
+    """Simulated time: wall clock plus an offset that the admin API can advance."""
+
+    def __init__(self, offset_ms: int = 0) -> None:
+        self.offset_ms = offset_ms
+
+    def now_ms(self) -> int:
+        return int(time.time() * 1000) + self.offset_ms
+
+    def advance(self, ms: int) -> int:
+        self.offset_ms += ms
+        return self.now_ms()
+
+
+@dataclass
+class World:
+    sites: dict[str, Site]  # by cloud id
+    organizations: dict[str, Organization]
+    users: dict[str, User]  # every Atlassian account, by account id
+    app: OAuthApp
+    admin_account_id: str  # the operator who connects (consents) and owns the API token
+    clock: Clock = field(default_factory=Clock)
+    seed: int | None = None
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    listeners: list[Callable[[IssueEvent], None]] = field(default_factory=list, repr=False)
+
+    def site_by_name(self, name: str) -> Site | None:
+        return next((s for s in self.sites.values() if s.name == name), None)
+
+    def emit(self, event: IssueEvent) -> None:
+        for listener in list(self.listeners):
+            listener(event)

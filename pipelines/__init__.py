@@ -1,0 +1,1 @@
+"""dlt sources, OAuth token handling and config models for Jira Cloud. Imports no dagster, no starlette."""

@@ -1,0 +1,1 @@
+"""Starlette app that lands Jira webhooks in a durable inbox. Never opens the DuckDB warehouse."""
