@@ -250,6 +250,42 @@ class OAuthApp:
     client_secret: str
 
 
+@dataclass
+class Grant:
+    """One user's consent to one OAuth app: the sites (cloud ids) and scopes it reaches."""
+
+    grant_id: str
+    client_id: str
+    account_id: str
+    scopes: frozenset[str]
+    cloud_ids: list[str]
+
+
+@dataclass
+class AccessToken:
+    token: str
+    grant_id: str
+    expires_ms: int
+
+
+@dataclass
+class RefreshToken:
+    token: str
+    grant_id: str
+    issued_ms: int
+    used_ms: int | None = None  # rotating: a used token is rejected (invalid_grant) after the leeway
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling a REST surface. `scopes` is None for Basic auth (the user's own rights)."""
+
+    account_id: str
+    via: Literal["basic", "oauth", "anonymous"]
+    scopes: frozenset[str] | None = None
+    client_id: str | None = None
+
+
 @dataclass(frozen=True)
 class IssueEvent:
     """Emitted by mutations; the webhook dispatcher turns these into deliveries."""
@@ -285,6 +321,9 @@ class World:
     app: OAuthApp
     admin_account_id: str  # the operator who connects (consents) and owns the API token
     clock: Clock = field(default_factory=Clock)
+    grants: dict[str, Grant] = field(default_factory=dict)
+    access_tokens: dict[str, AccessToken] = field(default_factory=dict)
+    refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
     seed: int | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     listeners: list[Callable[[IssueEvent], None]] = field(default_factory=list, repr=False)
