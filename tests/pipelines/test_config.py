@@ -1,0 +1,185 @@
+"""The sync file: the repo's copy loads, and common mistakes give the promised errors."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pipelines.config import SyncConfigError, load_sync_config
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+MINIMAL = """
+version: 1
+tenants:
+  - id: acme
+    sites:
+      - name: acme
+        url: https://acme.atlassian.net
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sync.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def error_of(path: Path, environ: dict[str, str] | None = None) -> str:
+    with pytest.raises(SyncConfigError) as caught:
+        load_sync_config(path, environ=environ or {})
+    return str(caught.value)
+
+
+def test_repo_sync_file_loads() -> None:
+    config = load_sync_config(REPO_ROOT / "jira_sync.yaml", environ={})
+    assert config.source_path == REPO_ROOT / "jira_sync.yaml"
+    assert [site.name for _, site in config.iter_sites()] == ["acme"]
+    assert config.warehouse.path == Path("data/warehouse.duckdb")
+    assert config.jobs[1].cron == "*/15 * * * *"
+    assert list(config.mappings.type_keywords)[:2] == ["incident", "bug"]
+
+
+def test_defaults_follow_the_seed(tmp_path: Path) -> None:
+    config = load_sync_config(write(tmp_path, MINIMAL), environ={})
+    site = config.tenants[0].sites[0]
+    assert site.auth.method == "oauth"
+    assert site.team_sync.method == "groups_api"
+    assert list(config.mappings.type_keywords) == ["incident", "bug", "discovery", "feature", "chore"]
+    assert "production" in config.mappings.type_keywords["incident"]
+    assert config.http.concurrency == 8
+
+
+def test_typo_in_a_key_suggests_the_closest(tmp_path: Path) -> None:
+    text = MINIMAL + "        team_sync: {methd: groups_api}\n"
+    message = error_of(write(tmp_path, text))
+    assert "sync.yaml" in message
+    assert "tenants[0].sites[0].team_sync.methd: unknown key; did you mean 'method'?" in message
+
+
+def test_unknown_method_lists_the_valid_values(tmp_path: Path) -> None:
+    text = MINIMAL + "        team_sync: {method: team_api}\n"
+    message = error_of(write(tmp_path, text))
+    assert "tenants[0].sites[0].team_sync.method: unknown value 'team_api'" in message
+    assert "teams_api, groups_api, none" in message
+    assert "did you mean teams_api?" in message
+
+
+def test_bad_cron_names_the_five_field_form(tmp_path: Path) -> None:
+    text = MINIMAL + "jobs:\n  - {name: nightly, select: '*', cron: '0 2 * *'}\n"
+    message = error_of(write(tmp_path, text))
+    assert "jobs[0].cron" in message
+    assert "5 fields 'minute hour day-of-month month day-of-week'" in message
+
+
+def test_bad_webhook_filter_names_the_clause(tmp_path: Path) -> None:
+    text = MINIMAL + "        webhook: {enabled: true, jql_filter: 'project = ACME AND priority = High'}\n"
+    message = error_of(write(tmp_path, text))
+    assert "tenants[0].sites[0].webhook.jql_filter" in message
+    assert "the clause `priority = High` is unsupported" in message
+    assert "allowed fields: issueKey, project" in message
+
+
+def test_missing_env_vars_are_listed_together(tmp_path: Path) -> None:
+    text = MINIMAL + textwrap.indent(
+        textwrap.dedent(
+            """\
+            team_sync:
+              method: teams_api
+              organization_id: org-1
+              email_env: TEAMS_EMAIL
+              api_token_env: TEAMS_TOKEN
+            """
+        ),
+        "        ",
+    )
+    config = load_sync_config(write(tmp_path, text), environ={})
+    with pytest.raises(SyncConfigError) as caught:
+        config.check_environment({"JIRA_CLIENT_ID": "id", "TEAMS_EMAIL": "a@b.c"})
+    message = str(caught.value)
+    assert "3 problems" in message
+    assert "oauth.client_secret_env: environment variable JIRA_SECRET is not set" in message
+    assert "oauth.redirect_uri_env: environment variable JIRA_REDIRECT_URI is not set" in message
+    assert "tenants[0].sites[0].team_sync.api_token_env: environment variable TEAMS_TOKEN" in message
+    config.check_environment(
+        {
+            "JIRA_CLIENT_ID": "i",
+            "JIRA_SECRET": "s",
+            "JIRA_REDIRECT_URI": "u",
+            "TEAMS_EMAIL": "e",
+            "TEAMS_TOKEN": "t",
+        }
+    )
+
+
+def test_literal_secret_in_an_env_key_is_rejected_without_echoing_it(tmp_path: Path) -> None:
+    secret = "ATATT3xFfGF0T4bQzLw9xKq8"
+    text = MINIMAL + f"        auth: {{method: api_token, email_env: JIRA_EMAIL, api_token_env: {secret}}}\n"
+    message = error_of(write(tmp_path, text))
+    assert "tenants[0].sites[0].auth.api_token_env: this looks like a literal secret" in message
+    assert secret not in message
+
+
+def test_env_name_must_look_like_a_variable(tmp_path: Path) -> None:
+    text = MINIMAL + "        auth: {method: api_token, email_env: jira-email, api_token_env: JIRA_TOKEN}\n"
+    message = error_of(write(tmp_path, text))
+    assert "auth.email_env: 'jira-email' is not an environment variable name" in message
+
+
+def test_site_needs_url_or_cloud_id_and_unique_names(tmp_path: Path) -> None:
+    text = """
+    tenants:
+      - id: acme
+        sites:
+          - {name: one}
+          - {name: two, cloud_id: c-2}
+          - {name: two, url: https://two.atlassian.net}
+    """
+    message = error_of(write(tmp_path, text))
+    assert "tenants[0].sites[0]: the site has neither url nor cloud_id" in message
+    text = """
+    tenants:
+      - id: acme
+        sites:
+          - {name: two, cloud_id: c-2}
+          - {name: two, url: https://two.atlassian.net}
+    """
+    message = error_of(write(tmp_path, text))
+    assert "tenants[0].sites[1].name: duplicate site name 'two' (also at tenants[0].sites[0].name)" in message
+
+
+def test_teams_api_needs_org_and_credentials(tmp_path: Path) -> None:
+    text = MINIMAL + "        team_sync: {method: teams_api, email_env: TEAMS_EMAIL}\n"
+    message = error_of(write(tmp_path, text))
+    assert "tenants[0].sites[0].team_sync: method teams_api needs organization_id, api_token_env" in message
+
+
+def test_variables_expand_with_defaults_and_report_missing(tmp_path: Path) -> None:
+    text = MINIMAL + "warehouse:\n  path: ${WH:-data/wh.duckdb}\n  publish_path: ${PUB}/a.duckdb\n"
+    assert "warehouse.publish_path: environment variable PUB is not set" in error_of(write(tmp_path, text))
+    config = load_sync_config(write(tmp_path, text), environ={"PUB": "/srv", "WH": "/x.duckdb"})
+    assert config.warehouse.path == Path("/x.duckdb")
+    assert config.warehouse.publish_path == Path("/srv/a.duckdb")
+
+
+def test_yaml_syntax_error_reports_the_line(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "version: 1\ntenants:\n  - id: acme\n    sites: [\n"))
+    assert "YAML syntax error at line" in message
+
+
+def test_duplicate_yaml_keys_are_rejected(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, MINIMAL + "version: 1\n"))
+    assert "duplicate key 'version'" in message
+
+
+def test_webhooks_need_oauth(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        "        auth: {method: api_token, email_env: E, api_token_env: T}\n        webhook: {enabled: true}\n"
+    )
+    assert "webhook.enabled needs auth.method: oauth" in error_of(write(tmp_path, text))
+
+
+def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
+    assert "file not found" in error_of(tmp_path / "absent.yaml")
