@@ -84,6 +84,28 @@ class Version:
 
 
 @dataclass
+class Transition:
+    id: str
+    name: str
+    to_status_id: str
+    from_status_ids: list[str] = field(default_factory=list)  # empty: a global transition (from any status)
+
+
+@dataclass
+class Workflow:
+    """A classic workflow: the statuses an issue may be in and the transitions between them."""
+
+    id: str  # entity id (uuid-like), as workflow/search returns it
+    name: str
+    status_ids: list[str]
+    transitions: list[Transition] = field(default_factory=list)
+    description: str = ""
+
+    def transitions_from(self, status_id: str) -> list[Transition]:
+        return [t for t in self.transitions if not t.from_status_ids or status_id in t.from_status_ids]
+
+
+@dataclass
 class Project:
     id: str
     key: str
@@ -99,6 +121,8 @@ class Project:
     versions: list[Version] = field(default_factory=list)
     # Users who lost Browse permission see nothing of this project (search, census, project/search).
     hidden_from: set[str] = field(default_factory=set)
+    workflow_id: str | None = None  # the workflow every issue type of the project uses
+    description: str = ""
 
 
 @dataclass
@@ -219,8 +243,26 @@ class Site:
     issues: dict[str, Issue] = field(default_factory=dict)  # by id
     issue_ids_by_key: dict[str, str] = field(default_factory=dict)  # moved issues keep old keys
     webhooks: dict[int, Webhook] = field(default_factory=dict)
+    workflows: dict[str, Workflow] = field(default_factory=dict)  # by id
     next_issue_id: int = 10000
     next_history_id: int = 100000
+    next_comment_id: int = 10000
+    next_worklog_id: int = 10000
+
+    def find_issue(self, id_or_key: str) -> Issue | None:
+        """By id, current key or a key the issue had before it was moved (keys match case-insensitively)."""
+        issue = self.issues.get(id_or_key)
+        if issue is None:
+            issue_id = self.issue_ids_by_key.get(id_or_key.upper())
+            issue = self.issues.get(issue_id) if issue_id is not None else None
+        return issue
+
+    def find_project(self, id_or_key: str) -> Project | None:
+        project = self.projects.get(id_or_key)
+        if project is None:
+            wanted = id_or_key.upper()
+            project = next((p for p in self.projects.values() if p.key == wanted), None)
+        return project
 
 
 @dataclass
@@ -330,6 +372,14 @@ class World:
 
     def site_by_name(self, name: str) -> Site | None:
         return next((s for s in self.sites.values() if s.name == name), None)
+
+    def user_by_email(self, email: str) -> User | None:
+        wanted = email.casefold()
+        return next((u for u in self.users.values() if u.email and u.email.casefold() == wanted), None)
+
+    @property
+    def admin(self) -> User:
+        return self.users[self.admin_account_id]
 
     def emit(self, event: IssueEvent) -> None:
         for listener in list(self.listeners):
