@@ -1,4 +1,10 @@
-"""Resources shared by every area: the sync file and the DuckDB warehouse."""
+"""Resources shared by every area: the sync file, the DuckDB warehouse, dlt and the secrets.
+
+`assets/definitions.py` binds these once for all areas (Dagster refuses two different resource
+objects under one key), so an area only declares the parameters it needs (`warehouse:
+WarehouseResource`, ...). Secrets are `dg.EnvVar`s named by the sync file: Dagster reads them when a
+run starts, never when the definitions load, and never shows their values in the UI.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+from dagster_dlt import DagsterDltResource
 
 from pipelines.config import SyncConfig, load_sync_config
 
@@ -56,3 +63,40 @@ class WarehouseResource(dg.ConfigurableResource):
             yield con
         finally:
             con.close()
+
+
+class SecretValue(dg.Config):
+    """One environment variable named by the sync file (`*_env` keys) and its value."""
+
+    env: str
+    value: str
+
+
+class JiraSecretsResource(dg.ConfigurableResource):
+    """The secrets the sync file names, resolved by Dagster when a run starts.
+
+    `environ()` is what the pipelines receive instead of `os.environ`, so a step sees exactly the
+    variables the sync file declares and nothing is read at import time.
+    """
+
+    secrets: list[SecretValue] = []
+
+    def environ(self) -> dict[str, str]:
+        return {secret.env: secret.value for secret in self.secrets}
+
+
+def secret_env_names(config: SyncConfig) -> list[str]:
+    """Every environment variable a run needs (sorted, without duplicates)."""
+    return sorted({name for name, _key in config.required_environment() if name})
+
+
+def shared_resources(config: SyncConfig) -> dict[str, object]:
+    """The resources every area may request, built from the sync file."""
+    return {
+        "sync_config": SyncConfigResource(path=str(config.source_path)),
+        "warehouse": WarehouseResource(path=str(config.warehouse.path)),
+        "dlt": DagsterDltResource(),
+        "jira_secrets": JiraSecretsResource(
+            secrets=[SecretValue(env=name, value=dg.EnvVar(name)) for name in secret_env_names(config)]
+        ),
+    }
