@@ -1,0 +1,137 @@
+"""The SQLite inbox: idempotent stores, the drain API, WAL sharing between processes, failures."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from receiver_testkit import make_event
+
+from webhook_receiver.inbox import EventKey, Inbox, InboxUnavailable
+
+
+@pytest.fixture
+def inbox(tmp_path: Path):
+    store = Inbox(tmp_path / "inbox.sqlite")
+    yield store
+    store.close()
+
+
+def test_store_is_idempotent_per_site_identifier(inbox: Inbox) -> None:
+    assert inbox.store([make_event("a"), make_event("b")]) == [True, True]
+    assert inbox.store([make_event("a"), make_event("c")]) == [False, True]
+    # the same identifier from another site is a different delivery
+    assert inbox.store([make_event("a", cloud_id="cloud-b")]) == [True]
+    # a duplicate inside one batch is stored once
+    assert inbox.store([make_event("d"), make_event("d")]) == [True, False]
+    assert inbox.stats().total == 5
+
+
+def test_stored_event_round_trips_every_column(inbox: Inbox) -> None:
+    original = make_event("round-trip", issue_id="10042")
+    inbox.store([original])
+    stored = inbox.get(original.key)
+    assert stored is not None
+    assert stored.key == EventKey("acme", "cloud-a", "round-trip")
+    assert (stored.event, stored.issue_id, stored.issue_key) == ("jira:issue_updated", "10042", "ACME-1")
+    assert stored.jira_timestamp_ms == 1_700_000_000_123
+    assert stored.jira_timestamp == datetime(2023, 11, 14, 22, 13, 20, 123_000, tzinfo=UTC)
+    assert stored.received_at == original.received_at
+    assert stored.retry_count == 0
+    assert stored.payload() == {"webhookEvent": "jira:issue_updated", "issue": {"id": "10042"}}
+    assert stored.drained_at is None
+
+
+def test_pending_and_mark_drained(inbox: Inbox) -> None:
+    inbox.store([make_event(f"id-{n}") for n in range(5)])
+    first = inbox.pending(limit=2)
+    assert [event.identifier for event in first] == ["id-0", "id-1"]
+    assert [e.identifier for e in inbox.pending(limit=10, after_seq=first[-1].seq)] == [
+        "id-2",
+        "id-3",
+        "id-4",
+    ]
+
+    assert inbox.mark_drained([first[0], EventKey("acme", "cloud-a", "id-1")]) == 2
+    assert inbox.mark_drained([first[0]]) == 0  # already drained
+    assert inbox.mark_drained([]) == 0
+    assert [event.identifier for event in inbox.pending()] == ["id-2", "id-3", "id-4"]
+    drained = inbox.get(first[0].key)
+    assert drained is not None and drained.drained_at is not None
+
+    stats = inbox.stats()
+    assert (stats.total, stats.pending, stats.drained, stats.last_seq) == (5, 3, 2, first[0].seq + 4)
+    assert stats.oldest_pending_received_at == make_event("x").received_at
+
+
+def test_mark_drained_rejects_bare_identifiers(inbox: Inbox) -> None:
+    with pytest.raises(TypeError, match="unique within one site"):
+        inbox.mark_drained(["id-0"])  # type: ignore[list-item]
+
+
+def test_purge_drained_keeps_pending(inbox: Inbox) -> None:
+    inbox.store([make_event("old"), make_event("pending")])
+    inbox.mark_drained([EventKey("acme", "cloud-a", "old")])
+    assert inbox.purge_drained(timedelta(days=1)) == 0  # drained just now: kept
+    assert inbox.purge_drained(timedelta(seconds=-1)) == 1
+    assert [event.identifier for event in inbox.pending()] == ["pending"]
+    assert inbox.stats().total == 1
+
+
+def test_inbox_file_is_wal_with_synced_commits(inbox: Inbox) -> None:
+    connection = sqlite3.connect(inbox.path)
+    try:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        connection.close()
+
+
+def test_unopenable_path_names_the_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    with pytest.raises(InboxUnavailable, match=r"not-a-directory/inbox\.sqlite.*webhooks\.inbox"):
+        Inbox(blocker / "inbox.sqlite")
+
+
+def test_store_fails_cleanly_while_another_writer_holds_the_lock(tmp_path: Path) -> None:
+    path = tmp_path / "inbox.sqlite"
+    inbox = Inbox(path, busy_timeout_ms=50)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        with pytest.raises(InboxUnavailable, match="database is locked"):
+            inbox.store([make_event("blocked")])
+        blocker.execute("ROLLBACK")
+        # the failed transaction left nothing behind and the inbox works again
+        assert inbox.store([make_event("blocked")]) == [True]
+    finally:
+        blocker.close()
+        inbox.close()
+
+
+def _write_many(path: str, identifiers: list[str]) -> int:
+    store = Inbox(path)
+    try:
+        return sum(sum(store.store([make_event(identifier)])) for identifier in identifiers)
+    finally:
+        store.close()
+
+
+def test_processes_share_one_inbox_file_without_losing_or_doubling(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.sqlite")
+    Inbox(path).close()
+    identifiers = [f"evt-{n}" for n in range(150)]
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(2) as pool:
+        # both processes write every identifier: each must be stored exactly once overall
+        stored_counts = pool.starmap(_write_many, [(path, identifiers), (path, list(reversed(identifiers)))])
+    assert sum(stored_counts) == len(identifiers)
+    inbox = Inbox(path)
+    try:
+        assert inbox.stats().total == len(identifiers)
+        assert sorted(e.identifier for e in inbox.pending(limit=1000)) == sorted(identifiers)
+    finally:
+        inbox.close()

@@ -1,0 +1,302 @@
+"""The durable webhook inbox: accepted deliveries wait here until Dagster drains them into DuckDB.
+
+The receiver never opens the warehouse (DuckDB allows one writing process per file); it commits
+each accepted event here before it answers 2xx, and the Dagster drain reads `pending()` and calls
+`mark_drained()` after its warehouse commit.
+
+`InboxStore` is the interface the receiver and the drain use; `Inbox` is its embedded SQLite
+implementation (WAL, `synchronous=FULL`, `busy_timeout`, `BEGIN IMMEDIATE`). Several receiver
+processes on one host share one inbox file; across hosts, a database-backed `InboxStore`
+(e.g. PostgreSQL with the same table and `INSERT ... ON CONFLICT DO NOTHING`) slots in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import NamedTuple, Protocol
+
+import orjson
+
+from webhook_receiver.sqlite_db import SQLiteDatabase, StorageUnavailable
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS inbox_events (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id      TEXT    NOT NULL,
+    cloud_id       TEXT    NOT NULL,
+    identifier     TEXT    NOT NULL,  -- X-Atlassian-Webhook-Identifier: stable across retries
+    event          TEXT    NOT NULL,  -- jira:issue_created | jira:issue_updated | jira:issue_deleted
+    issue_id       TEXT    NOT NULL,
+    issue_key      TEXT,
+    jira_timestamp INTEGER NOT NULL,  -- the payload's `timestamp`, epoch milliseconds
+    received_at    TEXT    NOT NULL,  -- ISO 8601 UTC, when this receiver accepted it
+    retry_count    INTEGER NOT NULL,  -- X-Atlassian-Webhook-Retry of the stored delivery (0 = first)
+    payload        TEXT    NOT NULL,  -- the raw JSON body as Jira sent it
+    drained_at     TEXT,              -- ISO 8601 UTC, set by the drain after its warehouse commit
+    UNIQUE (tenant_id, cloud_id, identifier)
+);
+CREATE INDEX IF NOT EXISTS inbox_events_pending ON inbox_events (seq) WHERE drained_at IS NULL;
+CREATE TABLE IF NOT EXISTS receiver_heartbeats (
+    receiver   TEXT PRIMARY KEY,  -- host:pid of a receiver process
+    beat_at    TEXT NOT NULL
+);
+"""
+
+_COLUMNS = (
+    "seq, tenant_id, cloud_id, identifier, event, issue_id, issue_key, jira_timestamp, "
+    "received_at, retry_count, payload, drained_at"
+)
+
+
+# Raised when the inbox cannot be written; the receiver answers 503 so Jira retries the delivery.
+InboxUnavailable = StorageUnavailable
+
+
+class EventKey(NamedTuple):
+    """Identifies one delivery: Jira's identifier is unique within a site, not globally."""
+
+    tenant_id: str
+    cloud_id: str
+    identifier: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """A validated delivery, as the receiver stores it."""
+
+    tenant_id: str
+    cloud_id: str
+    identifier: str
+    event: str
+    issue_id: str
+    issue_key: str | None
+    jira_timestamp_ms: int
+    received_at: datetime
+    retry_count: int
+    payload_json: str
+
+    @property
+    def key(self) -> EventKey:
+        return EventKey(self.tenant_id, self.cloud_id, self.identifier)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEvent:
+    """A stored delivery, as the drain reads it (`seq` orders arrivals within one inbox)."""
+
+    seq: int
+    tenant_id: str
+    cloud_id: str
+    identifier: str
+    event: str
+    issue_id: str
+    issue_key: str | None
+    jira_timestamp_ms: int
+    received_at: datetime
+    retry_count: int
+    payload_json: str
+    drained_at: datetime | None
+
+    @property
+    def key(self) -> EventKey:
+        return EventKey(self.tenant_id, self.cloud_id, self.identifier)
+
+    @property
+    def jira_timestamp(self) -> datetime:
+        return datetime.fromtimestamp(self.jira_timestamp_ms / 1000, tz=UTC)
+
+    def payload(self) -> dict:
+        """The delivery's JSON body, parsed."""
+        return orjson.loads(self.payload_json)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxStats:
+    total: int
+    pending: int
+    drained: int
+    last_seq: int  # highest seq stored so far (0 when empty): a cheap cursor for sensors
+    oldest_pending_received_at: datetime | None
+    last_received_at: datetime | None
+
+
+class InboxStore(Protocol):
+    """What the receiver and the Dagster drain need from an inbox, whatever stores it."""
+
+    def store(self, events: Sequence[WebhookEvent]) -> list[bool]:
+        """Commit all events in one transaction; True where newly stored, False for a duplicate."""
+        ...
+
+    def pending(self, limit: int = 1000, *, after_seq: int = 0) -> list[InboxEvent]: ...
+
+    def mark_drained(self, keys: Iterable[EventKey | InboxEvent]) -> int: ...
+
+    def stats(self) -> InboxStats: ...
+
+    def heartbeat(self, receiver: str) -> None:
+        """Prove the inbox is writable now (a committed write), recording who checked."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _parse_iso(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _event_from_row(row: tuple) -> InboxEvent:
+    return InboxEvent(
+        seq=row[0],
+        tenant_id=row[1],
+        cloud_id=row[2],
+        identifier=row[3],
+        event=row[4],
+        issue_id=row[5],
+        issue_key=row[6],
+        jira_timestamp_ms=row[7],
+        received_at=datetime.fromisoformat(row[8]),
+        retry_count=row[9],
+        payload_json=row[10],
+        drained_at=_parse_iso(row[11]),
+    )
+
+
+def _event_key(item: EventKey | InboxEvent | WebhookEvent) -> EventKey:
+    if isinstance(item, EventKey):
+        return item
+    if isinstance(item, InboxEvent | WebhookEvent):
+        return item.key
+    raise TypeError(
+        f"mark_drained() takes InboxEvent or EventKey(tenant_id, cloud_id, identifier) items, got "
+        f"{type(item).__name__}: a webhook identifier is unique within one site only"
+    )
+
+
+class Inbox:
+    """The SQLite inbox (one WAL file): safe for many threads and processes at once.
+
+    Every commit is synced (`synchronous=FULL`), so an event acknowledged by the receiver survives
+    a crash of the process or of the machine.
+    """
+
+    def __init__(self, path: Path | str, *, busy_timeout_ms: int = 5000) -> None:
+        self.path = Path(path)
+        try:
+            self._db = SQLiteDatabase(self.path, busy_timeout_ms=busy_timeout_ms)
+            self._db.ensure_schema(f"{_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION};")
+        except StorageUnavailable as exc:
+            raise InboxUnavailable(
+                f"webhook inbox unavailable: {exc} (set webhooks.inbox in the sync file or --inbox)"
+            ) from exc
+
+    def __repr__(self) -> str:
+        return f"Inbox({str(self.path)!r})"
+
+    def store(self, events: Sequence[WebhookEvent]) -> list[bool]:
+        stored: list[bool] = []
+        with self._db.write() as connection:
+            for item in events:
+                cursor = connection.execute(
+                    "INSERT INTO inbox_events (tenant_id, cloud_id, identifier, event, issue_id, "
+                    "issue_key, jira_timestamp, received_at, retry_count, payload) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (tenant_id, cloud_id, identifier) DO NOTHING",
+                    (
+                        item.tenant_id,
+                        item.cloud_id,
+                        item.identifier,
+                        item.event,
+                        item.issue_id,
+                        item.issue_key,
+                        item.jira_timestamp_ms,
+                        _iso(item.received_at),
+                        item.retry_count,
+                        item.payload_json,
+                    ),
+                )
+                stored.append(cursor.rowcount == 1)
+        return stored
+
+    def pending(self, limit: int = 1000, *, after_seq: int = 0) -> list[InboxEvent]:
+        """Undrained events in arrival order (oldest first), at most `limit`."""
+        rows = (
+            self._db.connection()
+            .execute(
+                f"SELECT {_COLUMNS} FROM inbox_events WHERE drained_at IS NULL AND seq > ? "
+                "ORDER BY seq LIMIT ?",
+                (after_seq, limit),
+            )
+            .fetchall()
+        )
+        return [_event_from_row(row) for row in rows]
+
+    def get(self, key: EventKey) -> InboxEvent | None:
+        row = (
+            self._db.connection()
+            .execute(
+                f"SELECT {_COLUMNS} FROM inbox_events WHERE tenant_id = ? AND cloud_id = ? AND identifier = ?",
+                tuple(key),
+            )
+            .fetchone()
+        )
+        return None if row is None else _event_from_row(row)
+
+    def mark_drained(self, keys: Iterable[EventKey | InboxEvent]) -> int:
+        """Mark events drained (call after the warehouse commit); returns how many changed."""
+        params = [(_iso(datetime.now(UTC)), *_event_key(item)) for item in keys]
+        if not params:
+            return 0
+        with self._db.write() as connection:
+            before = connection.total_changes
+            connection.executemany(
+                "UPDATE inbox_events SET drained_at = ? "
+                "WHERE tenant_id = ? AND cloud_id = ? AND identifier = ? AND drained_at IS NULL",
+                params,
+            )
+            return connection.total_changes - before
+
+    def purge_drained(self, older_than: timedelta) -> int:
+        """Delete events drained more than `older_than` ago (retention); returns how many."""
+        cutoff = _iso(datetime.now(UTC) - older_than)
+        with self._db.write() as connection:
+            cursor = connection.execute(
+                "DELETE FROM inbox_events WHERE drained_at IS NOT NULL AND drained_at < ?", (cutoff,)
+            )
+            return cursor.rowcount
+
+    def stats(self) -> InboxStats:
+        connection = self._db.connection()
+        total, last_seq, last_received = connection.execute(
+            "SELECT count(*), coalesce(max(seq), 0), max(received_at) FROM inbox_events"
+        ).fetchone()
+        pending, oldest_pending = connection.execute(
+            "SELECT count(*), min(received_at) FROM inbox_events WHERE drained_at IS NULL"
+        ).fetchone()
+        return InboxStats(
+            total=total,
+            pending=pending,
+            drained=total - pending,
+            last_seq=last_seq,
+            oldest_pending_received_at=_parse_iso(oldest_pending),
+            last_received_at=_parse_iso(last_received),
+        )
+
+    def heartbeat(self, receiver: str) -> None:
+        with self._db.write() as connection:
+            connection.execute(
+                "INSERT INTO receiver_heartbeats (receiver, beat_at) VALUES (?, ?) "
+                "ON CONFLICT (receiver) DO UPDATE SET beat_at = excluded.beat_at",
+                (receiver, _iso(datetime.now(UTC))),
+            )
+
+    def close(self) -> None:
+        self._db.close()
