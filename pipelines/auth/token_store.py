@@ -1,0 +1,159 @@
+"""Per-tenant OAuth token files that survive rotating, single-use refresh tokens.
+
+One JSON file per tenant (mode 0600, directory 0700) and a lock file beside it. A refresh happens
+under an exclusive `fcntl.flock`, after re-reading the file (another process may have refreshed
+already), and the rotated refresh token is written atomically (tmp + fsync + rename) before the
+new access token is handed out. So concurrent runs never burn a refresh token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipelines.auth.oauth import (
+    AccessibleSite,
+    AtlassianOAuthClient,
+    InvalidGrant,
+    ReconnectRequired,
+    TokenSet,
+)
+
+# Refresh this long before expiry so a token never dies in the middle of a page request.
+REFRESH_MARGIN_SECONDS = 300.0
+_THREAD_LOCKS: dict[Path, threading.Lock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+
+
+def reconnect_message(tenant_id: str, site_names: list[str], reason: str) -> str:
+    sites = ", ".join(site_names) or "(none stored)"
+    return (
+        f"re-connect site {sites} (tenant {tenant_id}): {reason}; "
+        f"run `jira-sync connect --tenant {tenant_id}` or open /auth/jira/connect"
+    )
+
+
+class TokenStore:
+    """Token files under `token_dir`: `<tenant>.json` plus `<tenant>.lock`."""
+
+    def __init__(self, token_dir: Path) -> None:
+        self.token_dir = Path(token_dir)
+
+    def __repr__(self) -> str:
+        return f"TokenStore({str(self.token_dir)!r})"
+
+    def path(self, tenant_id: str) -> Path:
+        if not tenant_id or "/" in tenant_id or tenant_id.startswith("."):
+            raise ValueError(f"tenant id {tenant_id!r} cannot name a token file")
+        return self.token_dir / f"{tenant_id}.json"
+
+    def save(self, tenant_id: str, token_set: TokenSet, sites: list[AccessibleSite]) -> None:
+        """Store a fresh grant (the connect callback): tokens and the sites it reaches."""
+        with self._locked(tenant_id):
+            self._write(tenant_id, token_set, sites)
+
+    def sites(self, tenant_id: str) -> list[AccessibleSite]:
+        data = self._read(tenant_id)
+        return [] if data is None else [AccessibleSite.from_json(s) for s in data.get("sites", [])]
+
+    def token_set(self, tenant_id: str) -> TokenSet | None:
+        data = self._read(tenant_id)
+        return None if data is None else TokenSet.from_json(data["tokens"])
+
+    def access_token(
+        self, tenant_id: str, client: AtlassianOAuthClient, *, margin_seconds: float = REFRESH_MARGIN_SECONDS
+    ) -> str:
+        """A valid access token, refreshing (and persisting the rotation) when it is expiring."""
+        current = self.token_set(tenant_id)
+        if current is not None and not current.expires_within(margin_seconds):
+            return current.access_token
+        with self._locked(tenant_id):
+            data = self._read(tenant_id)  # re-read: another process may have refreshed meanwhile
+            names = [s.get("name") or s.get("url", "") for s in (data or {}).get("sites", [])]
+            if data is None:
+                raise ReconnectRequired(
+                    reconnect_message(tenant_id, names, f"no OAuth token is stored in {self.path(tenant_id)}")
+                )
+            current = TokenSet.from_json(data["tokens"])
+            if not current.expires_within(margin_seconds):
+                return current.access_token
+            if not current.refresh_token:
+                raise ReconnectRequired(
+                    reconnect_message(
+                        tenant_id, names, "the stored grant has no refresh token (offline_access)"
+                    )
+                )
+            try:
+                rotated = client.refresh(current.refresh_token)
+            except InvalidGrant:
+                raise ReconnectRequired(
+                    reconnect_message(tenant_id, names, "the refresh token was rejected (invalid_grant)")
+                ) from None
+            self._write(tenant_id, rotated, [AccessibleSite.from_json(s) for s in data.get("sites", [])])
+            return rotated.access_token
+
+    def _read(self, tenant_id: str) -> dict | None:
+        try:
+            text = self.path(tenant_id).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise ReconnectRequired(
+                reconnect_message(tenant_id, [], f"the token file {self.path(tenant_id)} is not valid JSON")
+            ) from None
+
+    def _write(self, tenant_id: str, token_set: TokenSet, sites: list[AccessibleSite]) -> None:
+        self._ensure_dir()
+        target = self.path(tenant_id)
+        document = {
+            "tenant_id": tenant_id,
+            "updated_at": datetime.now(UTC).isoformat(),
+            "tokens": token_set.to_json(),
+            "sites": [s.to_json() for s in sites],
+        }
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(document, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
+        dir_fd = os.open(self.token_dir, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def _ensure_dir(self) -> None:
+        self.token_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self.token_dir.stat().st_mode & 0o077:
+            os.chmod(self.token_dir, 0o700)
+
+    @contextlib.contextmanager
+    def _locked(self, tenant_id: str) -> Iterator[None]:
+        """Exclusive across threads (threading.Lock) and processes (flock on the lock file)."""
+        self._ensure_dir()
+        lock_path = self.path(tenant_id).with_suffix(".lock")
+        with _THREAD_LOCKS_GUARD:
+            thread_lock = _THREAD_LOCKS.setdefault(lock_path.resolve(), threading.Lock())
+        with thread_lock:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)

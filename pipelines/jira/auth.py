@@ -1,0 +1,61 @@
+"""dlt authenticators for Jira: OAuth bearer from the token store, Basic email + API token."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from dlt.common.configuration.specs.base_configuration import NotResolved, configspec
+from dlt.sources.helpers.rest_client.auth import HttpBasicAuth, OAuth2AuthBase
+from requests import PreparedRequest
+
+from pipelines.auth.oauth import AtlassianOAuthClient
+from pipelines.auth.token_store import REFRESH_MARGIN_SECONDS, TokenStore
+
+
+@configspec
+class TokenStoreBearerAuth(OAuth2AuthBase):
+    """Bearer token of a tenant's OAuth grant; refreshed through the token store when expiring.
+
+    The token is cached in memory until it nears expiry, so the file is read once per hour, not
+    per request; the refresh itself (lock, rotate, persist) is the token store's.
+    """
+
+    tenant_id: str = None
+    token_store: Annotated[Any, NotResolved()] = None
+    oauth_client: Annotated[Any, NotResolved()] = None
+
+    def __post_init__(self) -> None:
+        self._expires_at = datetime.min.replace(tzinfo=UTC)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"TokenStoreBearerAuth(tenant_id={self.tenant_id!r}, access_token=***)"
+
+    __str__ = __repr__
+
+    def current_token(self) -> str:
+        margin = timedelta(seconds=REFRESH_MARGIN_SECONDS)
+        with self._lock:
+            if self.access_token is None or datetime.now(UTC) + margin >= self._expires_at:
+                store: TokenStore = self.token_store
+                client: AtlassianOAuthClient = self.oauth_client
+                self.access_token = store.access_token(self.tenant_id, client)
+                token_set = store.token_set(self.tenant_id)
+                self._expires_at = token_set.expires_at if token_set else datetime.now(UTC)
+            return self.access_token
+
+    def __call__(self, request: PreparedRequest) -> PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.current_token()}"
+        return request
+
+
+@configspec
+class ApiTokenBasicAuth(HttpBasicAuth):
+    """Basic auth with an Atlassian account email and API token (sites, Teams API)."""
+
+    def __repr__(self) -> str:
+        return f"ApiTokenBasicAuth(username={self.username!r}, password=***)"
+
+    __str__ = __repr__

@@ -1,0 +1,225 @@
+"""HTTP for the Jira sources: dlt's retrying session, a shared rate limiter, counters, clear errors.
+
+- dlt's `Client` retries 429 (honouring `Retry-After`), 5xx and dropped connections with backoff,
+  up to `http.max_attempts` attempts.
+- One token bucket per run, shared by all worker threads (`http.max_requests_per_second`); a 429
+  pauses every worker for its `Retry-After` (Atlassian quotas are per app, not per thread).
+- Any other 4xx fails naming the request (method, path, status, Jira's errorMessages); nothing is
+  ever skipped silently.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+import requests
+from dlt.sources.helpers.requests import Client
+from dlt.sources.helpers.rest_client import RESTClient
+from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
+
+from pipelines.config import HttpConfig
+
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504, 520, 522, 524})
+# Exponential backoff base (seconds) when no Retry-After is given, capped per wait.
+BACKOFF_FACTOR = 0.5
+MAX_RETRY_DELAY = 60.0
+_WHAT_TO_DO = {
+    400: "the request was rejected; check the site's `issues.jql` in the sync file",
+    401: "the credentials were refused; re-connect the site (OAuth) or check the API token variables",
+    403: "the account lacks a permission or OAuth scope for this; re-connect with the admin scopes "
+    "or grant the permission in Jira",
+    404: "the resource does not exist on this site; check the site's url / cloud_id",
+    410: "Jira removed this API",
+}
+
+
+@dataclass
+class HttpStats:
+    """Counters shared by every request of one run (reported as run metadata)."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    connection_errors: int = 0
+    by_status: Counter = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, status: int | None) -> None:
+        with self._lock:
+            self.requests += 1
+            if status is None:
+                self.connection_errors += 1
+                self.retries += 1
+                return
+            self.by_status[status] += 1
+            if status == 429:
+                self.throttled += 1
+            if status in RETRYABLE_STATUS:
+                self.retries += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "retries": self.retries,
+                "throttled": self.throttled,
+                "connection_errors": self.connection_errors,
+                "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
+            }
+
+
+class RateLimiter:
+    """Token bucket shared by threads; `pause` stops every caller until a deadline (429 quota)."""
+
+    def __init__(self, rate_per_second: float, burst: float | None = None) -> None:
+        self.rate = float(rate_per_second)
+        self.capacity = max(1.0, burst if burst is not None else min(self.rate, 10.0))
+        self._tokens = self.capacity
+        self._updated = time.monotonic()
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                if now < self._paused_until:
+                    wait = self._paused_until - now
+                else:
+                    self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
+                    self._updated = now
+                    if self._tokens >= 1.0:
+                        self._tokens -= 1.0
+                        return
+                    wait = (1.0 - self._tokens) / self.rate
+            time.sleep(wait)
+
+    def pause(self, seconds: float) -> None:
+        with self._lock:
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+            self._tokens = 0.0
+
+
+def retry_after_seconds(response: requests.Response) -> float:
+    value = response.headers.get("Retry-After", "").strip()
+    try:
+        return max(0.0, min(float(value), MAX_RETRY_DELAY))
+    except ValueError:
+        return 1.0
+
+
+class ThrottledAdapter(HTTPAdapter):
+    """Every attempt (first try and retries) takes a limiter token and is counted."""
+
+    def __init__(self, limiter: RateLimiter, stats: HttpStats, pool_maxsize: int) -> None:
+        super().__init__(pool_connections=4, pool_maxsize=pool_maxsize)
+        self.limiter = limiter
+        self.stats = stats
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        self.limiter.acquire()
+        try:
+            response = super().send(request, *args, **kwargs)
+        except (requests.ConnectionError, requests.Timeout):
+            self.stats.record(None)
+            raise
+        self.stats.record(response.status_code)
+        if response.status_code == 429:
+            self.limiter.pause(retry_after_seconds(response))
+        return response
+
+
+class JiraRequestError(requests.HTTPError):
+    """A request Jira refused; the message names the request and says what to do."""
+
+
+def describe_request(request: requests.PreparedRequest | requests.Request) -> str:
+    """METHOD /path (the host and query are left out: they may carry site or token details)."""
+    return f"{request.method} {urlsplit(request.url or '').path}"
+
+
+def jira_error_messages(response: requests.Response) -> str:
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    messages = [str(m) for m in body.get("errorMessages") or []]
+    errors = body.get("errors") or {}
+    if isinstance(errors, dict):
+        messages += [f"{k}: {v}" for k, v in errors.items()]
+    for key in ("message", "error_description", "error"):
+        if not messages and body.get(key):
+            messages.append(str(body[key]))
+    return "; ".join(messages)[:500]
+
+
+def raise_for_jira_status(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """Response hook: parse JSON once with orjson, or raise a JiraRequestError naming the request.
+
+    It runs on every attempt; 429/5xx raised here are retried by dlt's retry policy (it reads the
+    status from the HTTPError), other 4xx fail at once.
+    """
+    status = response.status_code
+    if status < 400:
+        parsed = orjson.loads(response.content) if response.content else None
+        response.json = lambda **_: parsed  # type: ignore[method-assign]
+        return
+    what = describe_request(response.request)
+    messages = jira_error_messages(response)
+    advice = _WHAT_TO_DO.get(status, "")
+    if status == 429:
+        advice = f"rate limited (Retry-After {response.headers.get('Retry-After', '?')} s) after all retries"
+    elif status >= 500:
+        advice = "Jira kept failing after all retries; run again later"
+    text = f"{what} -> HTTP {status}"
+    if messages:
+        text += f": {messages}"
+    if advice:
+        text += f" ({advice})"
+    raise JiraRequestError(text, response=response)
+
+
+class JiraHttp:
+    """The HTTP layer of one run: retrying sessions (one per thread), limiter and stats."""
+
+    def __init__(self, config: HttpConfig | None = None) -> None:
+        self.config = config or HttpConfig()
+        self.stats = HttpStats()
+        self.limiter = RateLimiter(self.config.max_requests_per_second)
+        self._client = Client(
+            request_timeout=self.config.timeout_seconds,
+            raise_for_status=False,
+            request_max_attempts=self.config.max_attempts,
+            request_backoff_factor=BACKOFF_FACTOR,
+            request_max_retry_delay=MAX_RETRY_DELAY,
+            respect_retry_after_header=True,
+            status_codes=sorted(RETRYABLE_STATUS),
+        )
+        pool = max(4, self.config.concurrency * 2)
+        self._client._adapter = ThrottledAdapter(self.limiter, self.stats, pool_maxsize=pool)
+
+    @property
+    def session(self) -> requests.Session:
+        """This thread's retrying session (requests sessions are not shared across threads)."""
+        return self._client.session
+
+    def rest_client(self, base_url: str, auth: AuthBase | None) -> RESTClient:
+        """A RESTClient for this thread; build one per worker thread."""
+        return RESTClient(base_url=base_url, auth=auth, session=self.session)
+
+    def get_json(self, client: RESTClient, path: str, params: dict | None = None) -> Any:
+        response = client.get(path, params=params, hooks={"response": [raise_for_jira_status]})
+        return response.json()
+
+    def post_json(self, client: RESTClient, path: str, body: dict) -> Any:
+        response = client.post(path, json=body, hooks={"response": [raise_for_jira_status]})
+        return response.json()
