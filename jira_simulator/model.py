@@ -276,6 +276,7 @@ class Team:
     state: str = "ACTIVE"  # ACTIVE | ARCHIVED
     team_type: str = "MEMBER_INVITE"  # OPEN | MEMBER_INVITE | EXTERNAL | ORG_ADMIN_MANAGED
     creator_id: str | None = None
+    deleted: bool = False  # deleted teams are left out of lists and answer 410 Gone
 
 
 @dataclass
@@ -301,6 +302,17 @@ class Grant:
     account_id: str
     scopes: frozenset[str]
     cloud_ids: list[str]
+
+
+@dataclass
+class AuthorizationCode:
+    """A consent's one-time code: exchanged once, before `expires_ms`, with the same redirect_uri."""
+
+    code: str
+    grant_id: str
+    redirect_uri: str | None
+    expires_ms: int
+    used: bool = False
 
 
 @dataclass
@@ -366,6 +378,10 @@ class World:
     grants: dict[str, Grant] = field(default_factory=dict)
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
+    authorization_codes: dict[str, AuthorizationCode] = field(default_factory=dict)
+    # The simulator's own base URL (http://127.0.0.1:P) once known: site URLs outside a request
+    # (webhook payloads) are rendered from it as <public_base_url>/site/<name>.
+    public_base_url: str | None = None
     seed: int | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     listeners: list[Callable[[IssueEvent], None]] = field(default_factory=list, repr=False)
