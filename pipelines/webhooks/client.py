@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 
-import httpx
+import requests
 
+from pipelines.jira.client import JiraHttp, JiraRequestError, jira_error_messages, raise_for_jira_status
 from pipelines.webhooks.models import RegisteredWebhook, WebhookSpec, parse_jira_instant
 
 WEBHOOK_SCOPE = "manage:jira-webhook"
@@ -37,6 +39,12 @@ class WebhookUrlConflict(WebhookAdminError):
     """The app already has webhooks for another URL on the site (Jira allows one URL per app)."""
 
 
+class BearerToken(Protocol):
+    """A 3LO access token source; `force=True` refreshes even if the local clock says it is valid."""
+
+    def __call__(self, *, force: bool = False) -> str: ...
+
+
 @dataclass(frozen=True)
 class WebhookListing:
     """The app's webhooks on a site and Jira's clock when it answered."""
@@ -49,8 +57,9 @@ class DynamicWebhookClient:
     """Register, list, refresh and delete this OAuth app's webhooks on one Jira site.
 
     `api_base_url` is the OAuth gateway base of the site (`{api_url}/ex/jira/{cloud_id}`);
-    `access_token` returns a valid 3LO bearer token (the token store refreshes it). Atlassian
-    rejects Basic auth on these endpoints, so there is no API-token variant.
+    `access_token` gives the 3LO bearer token (the token store refreshes and persists it); `http`
+    is the pipelines' HTTP layer (retries on 429/5xx, shared rate limit). Atlassian rejects Basic
+    auth on these endpoints, so there is no API-token variant.
     """
 
     def __init__(
@@ -58,8 +67,8 @@ class DynamicWebhookClient:
         *,
         site_label: str,
         api_base_url: str,
-        access_token: Callable[[], str],
-        http: httpx.Client,
+        access_token: BearerToken,
+        http: JiraHttp,
         granted_scopes: Collection[str] | None = None,
     ) -> None:
         self.site_label = site_label
@@ -137,50 +146,71 @@ class DynamicWebhookClient:
     def _describe(self, method: str, path: str) -> str:
         return f"site {self.site_label}: {method} {path}"
 
-    def _call(self, method: str, path: str, **kwargs) -> httpx.Response:
+    def _call(self, method: str, path: str, **kwargs) -> requests.Response:
         where = self._describe(method, path)
         if self._granted_scopes is not None and WEBHOOK_SCOPE not in self._granted_scopes:
             raise MissingWebhookScope(
                 f"{where}: the site's OAuth grant lacks the {WEBHOOK_SCOPE} scope. {ADMIN_SCOPES_HINT}"
             )
-        headers = {"Authorization": f"Bearer {self._access_token()}", "Accept": "application/json"}
         try:
-            response = self._http.request(method, f"{self.api_base_url}{path}", headers=headers, **kwargs)
-        except httpx.HTTPError as exc:
-            raise WebhookAdminError(f"{where} failed: {type(exc).__name__}: {exc}") from exc
-        if response.status_code < 400:
-            return response
-        detail = _error_text(response)
-        if response.status_code == 401 and "scope" in detail.lower():
-            raise MissingWebhookScope(f"{where}: HTTP 401 {detail}. {ADMIN_SCOPES_HINT}")
-        if response.status_code == 403:
-            raise WebhookAdminError(
-                f"{where}: HTTP 403 {detail}. Only OAuth 2.0 apps may manage dynamic webhooks; "
-                f"connect the site with OAuth (not an API token). {ADMIN_SCOPES_HINT}"
+            return self._send(method, path, force_token=False, **kwargs)
+        except JiraRequestError as exc:
+            if exc.response is None or exc.response.status_code != 401 or _is_scope_error(exc.response):
+                raise self._error(where, exc) from None
+        # A 401 with a token our clock still deems valid: Jira's clock is ahead of ours (skew, or
+        # the simulator's advanced clock) or the grant was rotated elsewhere. Refresh once, retry.
+        try:
+            return self._send(method, path, force_token=True, **kwargs)
+        except JiraRequestError as exc:
+            raise self._error(where, exc) from None
+
+    def _send(self, method: str, path: str, *, force_token: bool, **kwargs) -> requests.Response:
+        headers = {
+            "Authorization": f"Bearer {self._access_token(force=force_token)}",
+            "Accept": "application/json",
+        }
+        try:
+            return self._http.session.request(
+                method,
+                f"{self.api_base_url}{path}",
+                headers=headers,
+                timeout=self._http.config.timeout_seconds,
+                hooks={"response": [raise_for_jira_status]},
+                **kwargs,
             )
-        raise WebhookAdminError(f"{where}: HTTP {response.status_code} {detail}")
+        except JiraRequestError:
+            raise
+        except requests.RequestException as exc:
+            raise WebhookAdminError(
+                f"{self._describe(method, path)} failed after all retries: {type(exc).__name__}"
+            ) from None
+
+    def _error(self, where: str, exc: JiraRequestError) -> WebhookAdminError:
+        response = exc.response
+        status = response.status_code if response is not None else 0
+        detail = (jira_error_messages(response) if response is not None else "") or str(exc)
+        if status == 401 and response is not None and _is_scope_error(response):
+            return MissingWebhookScope(f"{where}: HTTP 401 {detail}. {ADMIN_SCOPES_HINT}")
+        if status == 403:
+            return WebhookAdminError(
+                f"{where}: HTTP 403 {detail}. Only OAuth 2.0 apps may manage dynamic webhooks and the grant "
+                f"needs {WEBHOOK_SCOPE}. {ADMIN_SCOPES_HINT}"
+            )
+        return WebhookAdminError(f"{where}: HTTP {status} {detail}")
 
 
-def _json(response: httpx.Response, where: str) -> dict:
+def _json(response: requests.Response, where: str) -> dict:
     try:
         body = response.json()
     except ValueError as exc:
-        raise WebhookAdminError(f"{where}: HTTP {response.status_code} answered with non-JSON body") from exc
+        raise WebhookAdminError(
+            f"{where}: HTTP {response.status_code} answered with a non-JSON body"
+        ) from exc
     if not isinstance(body, dict):
         raise WebhookAdminError(f"{where}: expected a JSON object, got {type(body).__name__}")
     return body
 
 
-def _error_text(response: httpx.Response) -> str:
-    """Jira's ErrorCollection (`errorMessages`, `errors`) or the gateway's `message`, in one line."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:300].strip() or response.reason_phrase
-    if not isinstance(body, dict):
-        return str(body)[:300]
-    parts = [str(m) for m in body.get("errorMessages") or []]
-    parts += [f"{k}: {v}" for k, v in (body.get("errors") or {}).items()]
-    if body.get("message"):
-        parts.append(str(body["message"]))
-    return "; ".join(parts) or response.reason_phrase
+def _is_scope_error(response: requests.Response) -> bool:
+    """The gateway's "Unauthorized; scope does not match" (a missing scope, not a stale token)."""
+    return "scope" in jira_error_messages(response).lower()

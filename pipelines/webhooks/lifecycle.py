@@ -102,6 +102,7 @@ def ensure_registered(
     replaced = [w.id for w in state.other_url]
     client.delete(replaced)  # one URL per app: make room before registering ours
     current = state.current
+    leftovers = [w.id for w in (*state.duplicates, *state.stale)]
     if current is None:
         webhook_id = client.register(spec)
         after = inspect(client, spec)
@@ -110,6 +111,8 @@ def ensure_registered(
             raise WebhookAdminError(
                 f"site {client.site_label}: registered webhook {webhook_id} but it is not listed afterwards"
             )
+        # A POST retried after a lost response may have registered twice: keep only ours.
+        leftovers += [w.id for w in after.matching if w.id != webhook_id]
         action, expires_at, jira_now = "created", kept.expires_at, after.jira_now
     elif current.expires_at - state.jira_now <= refresh_before:
         webhook_id, jira_now = current.id, state.jira_now
@@ -121,9 +124,8 @@ def ensure_registered(
             )
     else:
         action, webhook_id, expires_at, jira_now = "unchanged", current.id, current.expires_at, state.jira_now
-    leftovers = [w.id for w in (*state.duplicates, *state.stale)]
     client.delete(leftovers)  # only once the kept registration is in place
-    return EnsureOutcome(action, webhook_id, expires_at, jira_now, tuple(sorted(replaced + leftovers)))
+    return EnsureOutcome(action, webhook_id, expires_at, jira_now, tuple(sorted(set(replaced + leftovers))))
 
 
 def refresh_registered(client: DynamicWebhookClient, spec: WebhookSpec) -> tuple[SiteWebhooks, datetime]:
