@@ -328,6 +328,7 @@ class RefreshToken:
     grant_id: str
     issued_ms: int
     used_ms: int | None = None  # rotating: a used token is rejected (invalid_grant) after the leeway
+    family_start_ms: int | None = None  # when the consent issued the first token of this rotation chain
 
 
 @dataclass(frozen=True)
