@@ -1,0 +1,132 @@
+"""The receiver's settings: tenants and sites from the sync file, OAuth app secrets from the environment.
+
+Secrets are never in the sync file: its `oauth.*_env` keys name the environment variables
+(`JIRA_CLIENT_ID`, `JIRA_SECRET`, `JIRA_REDIRECT_URI` by default).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from pipelines.config import SyncConfig
+from webhook_receiver.payloads import normalise_site_url
+
+CALLBACK_PATH = "/auth/jira/callback"
+
+
+class DeclaredSite(BaseModel):
+    """A site of a tenant as the sync file declares it (at least one of url / cloud_id)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    url: str | None = None
+    cloud_id: str | None = None
+    webhooks_enabled: bool = True
+
+    @property
+    def normalised_url(self) -> str | None:
+        return None if self.url is None else normalise_site_url(self.url)
+
+
+class TenantSites(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tenant_id: str
+    sites: tuple[DeclaredSite, ...]
+
+
+class OAuthApp(BaseModel):
+    """The Atlassian OAuth 2.0 (3LO) app: needed by connect/callback; its secret also verifies JWTs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    auth_url: str
+    api_url: str
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    redirect_uri: str | None = None
+    # env var names, for messages that tell the operator what to set
+    client_id_env: str = "JIRA_CLIENT_ID"
+    client_secret_env: str = "JIRA_SECRET"
+    redirect_uri_env: str = "JIRA_REDIRECT_URI"
+
+    def missing_for_connect(self) -> list[str]:
+        """Environment variables that must still be set before sites can be connected."""
+        values = {
+            self.client_id_env: self.client_id,
+            self.client_secret_env: self.client_secret,
+            self.redirect_uri_env: self.redirect_uri,
+        }
+        return [name for name, value in values.items() if not value]
+
+
+class ReceiverSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    inbox_path: Path
+    token_dir: Path
+    tenants: tuple[TenantSites, ...]
+    oauth: OAuthApp
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    jwt_leeway_seconds: int = Field(30, ge=0, le=600)
+    busy_timeout_ms: int = Field(5000, ge=10, le=120_000)
+    oauth_state_ttl_seconds: int = Field(600, ge=30, le=3600)
+    # A delivery from an unknown site/webhook re-reads the token file / registrations at most this often.
+    lookup_reload_seconds: float = Field(1.0, ge=0, le=300)
+    connect_enabled: bool = True
+
+    def tenant(self, tenant_id: str) -> TenantSites | None:
+        return next((tenant for tenant in self.tenants if tenant.tenant_id == tenant_id), None)
+
+
+def settings_from_sync_config(
+    config: SyncConfig,
+    environ: Mapping[str, str] | None = None,
+    *,
+    inbox_path: Path | None = None,
+    **overrides: object,
+) -> ReceiverSettings:
+    """Receiver settings from a loaded sync file; `inbox_path` overrides `webhooks.inbox`."""
+    environ = os.environ if environ is None else environ
+    oauth = config.oauth
+
+    def env(name: str | None) -> str | None:
+        return (environ.get(name) or None) if name else None
+
+    secret = env(oauth.client_secret_env)
+    tenants = tuple(
+        TenantSites(
+            tenant_id=tenant.id,
+            sites=tuple(
+                DeclaredSite(
+                    name=site.name,
+                    url=site.url,
+                    cloud_id=site.cloud_id,
+                    webhooks_enabled=site.webhook.enabled,
+                )
+                for site in tenant.sites
+            ),
+        )
+        for tenant in config.tenants
+    )
+    return ReceiverSettings(
+        inbox_path=inbox_path or config.webhooks.inbox,
+        token_dir=oauth.token_dir,
+        tenants=tenants,
+        oauth=OAuthApp(
+            auth_url=config.atlassian.auth_url,
+            api_url=config.atlassian.api_url,
+            client_id=env(oauth.client_id_env),
+            client_secret=SecretStr(secret) if secret else None,
+            redirect_uri=env(oauth.redirect_uri_env),
+            client_id_env=oauth.client_id_env or "JIRA_CLIENT_ID",
+            client_secret_env=oauth.client_secret_env or "JIRA_SECRET",
+            redirect_uri_env=oauth.redirect_uri_env or "JIRA_REDIRECT_URI",
+        ),
+        **overrides,
+    )

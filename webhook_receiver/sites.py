@@ -1,0 +1,164 @@
+"""Which Jira site sent a delivery, and whether that site and webhook are registered for the tenant.
+
+Jira's deliveries carry no site id, but `issue.self` starts with the site's base URL. The sync
+file declares each tenant's sites (url and/or cloud_id); the sites saved at connect time
+(`TokenStore.sites`, from accessible-resources) map URLs to cloud IDs. A delivery is accepted
+only from a declared site with webhooks enabled, whose cloud ID is known, and (when the webhook
+lifecycle recorded registrations) whose `matchedWebhookIds` include a registered webhook.
+
+Lookups are cached for `max_age` seconds; a miss re-reads the token file / registrations at most
+once per `reload_interval` seconds (in a worker thread), so a site connected a moment ago is
+recognised and a flood of bogus deliveries cannot turn into a flood of file reads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import anyio.to_thread
+
+from webhook_receiver.payloads import normalise_site_url
+from webhook_receiver.settings import DeclaredSite, TenantSites
+
+
+class ConnectedSite(Protocol):
+    """An accessible-resources entry as the token store keeps it (`pipelines.auth.oauth.AccessibleSite`)."""
+
+    id: str
+    url: str
+    name: str
+
+
+class SiteRejected(Exception):
+    """The delivery's site or webhook is not registered for the tenant (403); the message says why."""
+
+
+@dataclass(frozen=True)
+class ResolvedSite:
+    tenant_id: str
+    cloud_id: str
+    name: str
+
+
+@dataclass
+class _Cached:
+    value: dict
+    loaded_at: float = field(default_factory=time.monotonic)
+
+    def age(self) -> float:
+        return time.monotonic() - self.loaded_at
+
+
+class SiteRegistry:
+    def __init__(
+        self,
+        tenants: Sequence[TenantSites],
+        connected_sites: Callable[[str], Sequence[ConnectedSite]],
+        registered_webhooks: Callable[[str, str], frozenset[int]],
+        *,
+        reload_interval: float = 1.0,
+        max_age: float = 60.0,
+    ) -> None:
+        self._tenants = {tenant.tenant_id: tenant for tenant in tenants}
+        self._connected_sites = connected_sites
+        self._registered_webhooks = registered_webhooks
+        self.reload_interval = reload_interval
+        self.max_age = max_age
+        self._connected: dict[str, _Cached] = {}
+        self._webhooks: dict[tuple[str, str], _Cached] = {}
+
+    def knows_tenant(self, tenant_id: str) -> bool:
+        return tenant_id in self._tenants
+
+    def tenant_ids(self) -> list[str]:
+        return sorted(self._tenants)
+
+    def forget(self, tenant_id: str) -> None:
+        """Drop cached connect-time sites (after a connect): the next delivery re-reads them."""
+        self._connected.pop(tenant_id, None)
+
+    async def resolve(self, tenant_id: str, base_url: str) -> ResolvedSite:
+        """The registered site a delivery from `base_url` belongs to, or `SiteRejected`."""
+        tenant = self._tenants[tenant_id]
+        cached = self._connected.get(tenant_id)
+        if cached is None or cached.age() >= self.max_age:
+            cached = await self._load_connected(tenant_id)
+        try:
+            return _match(tenant, base_url, cached.value)
+        except SiteRejected:
+            if cached.age() < self.reload_interval:
+                raise
+        return _match(tenant, base_url, (await self._load_connected(tenant_id)).value)
+
+    async def check_matched_webhooks(self, site: ResolvedSite, matched: Sequence[int]) -> None:
+        """Reject a delivery none of whose matched webhooks is registered for the site."""
+        key = (site.tenant_id, site.cloud_id)
+        cached = self._webhooks.get(key)
+        if cached is None or cached.age() >= self.max_age:
+            cached = await self._load_webhooks(key)
+        registered: frozenset[int] = cached.value["ids"]
+        if (not registered or registered.isdisjoint(matched)) and cached.age() >= self.reload_interval:
+            # nothing recorded, or no match: the lifecycle may have recorded a registration since
+            cached = await self._load_webhooks(key)
+            registered = cached.value["ids"]
+        # No recorded registrations: the site's webhooks were registered by other tooling.
+        if registered and registered.isdisjoint(matched):
+            raise SiteRejected(
+                f"matchedWebhookIds {sorted(set(matched))} are not webhooks registered for site {site.name} "
+                f"(cloud id {site.cloud_id}; registered: {sorted(registered)}); "
+                f"re-register with `jira-sync webhooks create`"
+            )
+
+    async def _load_connected(self, tenant_id: str) -> _Cached:
+        sites = await anyio.to_thread.run_sync(self._connected_sites, tenant_id)
+        cached = _Cached({normalise_site_url(site.url): site.id for site in sites if site.url})
+        self._connected[tenant_id] = cached
+        return cached
+
+    async def _load_webhooks(self, key: tuple[str, str]) -> _Cached:
+        ids = await anyio.to_thread.run_sync(self._registered_webhooks, *key)
+        cached = _Cached({"ids": frozenset(ids)})
+        self._webhooks[key] = cached
+        return cached
+
+
+def _match(tenant: TenantSites, base_url: str, connected: dict[str, str]) -> ResolvedSite:
+    """Find the declared site for `base_url` using the connect-time URL -> cloud ID map."""
+    site, cloud_id = _find_site(tenant, base_url, connected)
+    if not site.webhooks_enabled:
+        raise SiteRejected(
+            f"webhooks are disabled for site {site.name} of tenant {tenant.tenant_id} "
+            "(set webhook.enabled: true for it in the sync file)"
+        )
+    return ResolvedSite(tenant_id=tenant.tenant_id, cloud_id=cloud_id, name=site.name)
+
+
+def _find_site(tenant: TenantSites, base_url: str, connected: dict[str, str]) -> tuple[DeclaredSite, str]:
+    connected_id = connected.get(base_url)
+    for site in tenant.sites:
+        if site.normalised_url != base_url:
+            continue
+        if site.cloud_id and connected_id and site.cloud_id != connected_id:
+            raise SiteRejected(
+                f"site {site.name} of tenant {tenant.tenant_id}: the sync file says cloud id {site.cloud_id} "
+                f"but the connected site at {base_url} has cloud id {connected_id}; fix cloud_id in the sync file"
+            )
+        cloud_id = site.cloud_id or connected_id
+        if cloud_id is None:
+            raise SiteRejected(
+                f"site {site.name} of tenant {tenant.tenant_id} is declared by URL only and its cloud id is "
+                f"unknown: connect the tenant (GET /auth/jira/connect?tenant={tenant.tenant_id}) "
+                "or set cloud_id in the sync file"
+            )
+        return site, cloud_id
+    if connected_id is not None:
+        for site in tenant.sites:
+            if site.cloud_id == connected_id:
+                return site, connected_id
+    raise SiteRejected(
+        f"deliveries from {base_url} are not registered for tenant {tenant.tenant_id}: "
+        "declare the site under this tenant in the sync file and connect it"
+    )
