@@ -1,0 +1,62 @@
+"""Server-side OAuth `state` values: random, single-use, expiring, bound to the tenant connecting.
+
+Stored in the receiver's SQLite file so that any receiver process on the host can finish a
+connect flow another one started.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from webhook_receiver.sqlite_db import SQLiteDatabase
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS oauth_states (
+    state      TEXT    PRIMARY KEY,
+    tenant_id  TEXT    NOT NULL,
+    admin      INTEGER NOT NULL,
+    expires_at REAL    NOT NULL  -- epoch seconds
+);
+"""
+
+
+@dataclass(frozen=True)
+class ConnectState:
+    tenant_id: str
+    admin: bool
+
+
+class OAuthStateStore:
+    def __init__(self, path: Path | str, *, ttl_seconds: int = 600, busy_timeout_ms: int = 5000) -> None:
+        self.ttl_seconds = ttl_seconds
+        self._db = SQLiteDatabase(path, busy_timeout_ms=busy_timeout_ms)
+        self._db.ensure_schema(_SCHEMA)
+
+    def issue(self, tenant_id: str, *, admin: bool) -> str:
+        """A fresh state for one connect attempt (expired ones are swept at the same time)."""
+        state = secrets.token_urlsafe(32)
+        now = time.time()
+        with self._db.write() as connection:
+            connection.execute("DELETE FROM oauth_states WHERE expires_at < ?", (now,))
+            connection.execute(
+                "INSERT INTO oauth_states (state, tenant_id, admin, expires_at) VALUES (?, ?, ?, ?)",
+                (state, tenant_id, int(admin), now + self.ttl_seconds),
+            )
+        return state
+
+    def consume(self, state: str) -> ConnectState | None:
+        """The connect attempt a state belongs to, once: None when unknown, used or expired."""
+        with self._db.write() as connection:
+            rows = connection.execute(
+                "DELETE FROM oauth_states WHERE state = ? RETURNING tenant_id, admin, expires_at", (state,)
+            ).fetchall()
+        if not rows or rows[0][2] < time.time():
+            return None
+        row = rows[0]
+        return ConnectState(tenant_id=row[0], admin=bool(row[1]))
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,93 @@
+"""Everything the receiver's endpoints share, opened by the lifespan and closed after the last request."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+
+from pipelines.auth.oauth import AtlassianOAuthClient
+from pipelines.auth.token_store import TokenStore
+from webhook_receiver.inbox import Inbox
+from webhook_receiver.inbox_writer import InboxWriter
+from webhook_receiver.logging import log
+from webhook_receiver.oauth_states import OAuthStateStore
+from webhook_receiver.registrations import WebhookRegistry
+from webhook_receiver.security import DeliveryVerifier
+from webhook_receiver.settings import ReceiverSettings
+from webhook_receiver.sites import SiteRegistry
+
+logger = logging.getLogger("webhook_receiver")
+
+
+@dataclass
+class ReceiverState:
+    settings: ReceiverSettings
+    inbox: Inbox
+    writer: InboxWriter
+    sites: SiteRegistry
+    webhook_registry: WebhookRegistry
+    oauth_states: OAuthStateStore
+    token_store: TokenStore
+    verifier: DeliveryVerifier | None
+    oauth_client: AtlassianOAuthClient | None
+    receiver_id: str
+
+    @classmethod
+    def open(cls, settings: ReceiverSettings) -> ReceiverState:
+        inbox = Inbox(settings.inbox_path, busy_timeout_ms=settings.busy_timeout_ms)
+        webhook_registry = WebhookRegistry(settings.inbox_path, busy_timeout_ms=settings.busy_timeout_ms)
+        token_store = TokenStore(settings.token_dir)
+        oauth = settings.oauth
+        verifier = None
+        if oauth.client_secret is not None:
+            verifier = DeliveryVerifier(
+                oauth.client_secret, client_id=oauth.client_id, leeway_seconds=settings.jwt_leeway_seconds
+            )
+        else:
+            log(
+                logger,
+                "receiver.jwt_verification_disabled",
+                level=logging.WARNING,
+                reason=f"{oauth.client_secret_env} is not set: deliveries are checked by tenant and site only",
+            )
+        oauth_client = None
+        if not oauth.missing_for_connect():
+            assert oauth.client_id and oauth.client_secret and oauth.redirect_uri
+            oauth_client = AtlassianOAuthClient(
+                oauth.auth_url,
+                oauth.api_url,
+                oauth.client_id,
+                oauth.client_secret.get_secret_value(),
+                oauth.redirect_uri,
+            )
+        writer = InboxWriter(inbox)
+        writer.start()
+        return cls(
+            settings=settings,
+            inbox=inbox,
+            writer=writer,
+            sites=SiteRegistry(
+                settings.tenants,
+                token_store.sites,
+                webhook_registry.webhook_ids,
+                reload_interval=settings.lookup_reload_seconds,
+            ),
+            webhook_registry=webhook_registry,
+            oauth_states=OAuthStateStore(
+                settings.inbox_path,
+                ttl_seconds=settings.oauth_state_ttl_seconds,
+                busy_timeout_ms=settings.busy_timeout_ms,
+            ),
+            token_store=token_store,
+            verifier=verifier,
+            oauth_client=oauth_client,
+            receiver_id=f"{socket.gethostname()}:{os.getpid()}",
+        )
+
+    def close(self) -> None:
+        self.writer.stop()
+        self.inbox.close()
+        self.webhook_registry.close()
+        self.oauth_states.close()
