@@ -1,0 +1,325 @@
+"""dlt sources for Jira Cloud. Every resource yields pages as Arrow tables (no JSON normalizer).
+
+Sources, their resources (one Dagster asset each) and the tables they write:
+
+- `jira_reference`: sites, projects, issue_types, statuses, status_categories, users, groups,
+  group_members — complete per-site snapshots (merge_key cloud_id).
+- `jira_teams`: teams, team_members — per-organization snapshots (merge_key organization_id).
+- `jira_issues`: issues, issue_changelog — a bounded, stateless created window [from, to).
+- `jira_issue_updates`: resource issue_updates; writes issues and issue_changelog too (the
+  sweep's changes) and keeps a per-site watermark in its resource state.
+- `jira_issue_census`: resources issue_deletions (also writes the hard-delete tombstones into
+  issues and issue_changelog) and project_access.
+
+A site that fails is added to `failures` and the other sites still load; the caller runs
+`failures.raise_if_any()` after the load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.extract.resource import DltResource
+
+from pipelines.jira.census import CensusResult, WarehouseIssue, run_census
+from pipelines.jira.client import HttpStats, JiraHttp
+from pipelines.jira.issues import IssuePage, fetch_issue_pages
+from pipelines.jira.reference import (
+    group_members_table,
+    groups_table,
+    issue_types_table,
+    projects_table,
+    sites_table,
+    status_categories_table,
+    statuses_table,
+    users_table,
+)
+from pipelines.jira.runtime import SiteFailures, SiteRuntime, TeamsRuntime
+from pipelines.jira.tables import HINTS, to_arrow
+from pipelines.jira.teams import TeamsSnapshot, fetch_teams_snapshot
+from pipelines.jira.windows import Window, epoch_ms, split, sweep_windows
+
+__all__ = [
+    "HttpStats",
+    "JiraHttp",
+    "WarehouseIssue",
+    "jira_issue_census",
+    "jira_issue_updates",
+    "jira_issues",
+    "jira_reference",
+    "jira_teams",
+]
+
+# Sub-windows per worker: more, smaller windows balance uneven issue density across workers.
+WINDOWS_PER_WORKER = 4
+
+
+def _resource(table: str, **extra: Any) -> Callable[[Callable], DltResource]:
+    return dlt.resource(name=table, table_name=table, **HINTS[table], **extra)
+
+
+def _transformer(table: str, data_from: DltResource) -> Callable[[Callable], DltResource]:
+    return dlt.transformer(name=table, table_name=table, data_from=data_from, **HINTS[table])
+
+
+def _variant(item: pa.Table, table: str) -> Any:
+    """Route a page to another jira_raw table with that table's own hints."""
+    return dlt.mark.with_hints(
+        item, dlt.mark.make_hints(table_name=table, **HINTS[table]), create_table_variant=True
+    )
+
+
+def _site_snapshots(
+    sites: list[SiteRuntime],
+    failures: SiteFailures,
+    entity: str,
+    table: str,
+    fetch: Callable[[SiteRuntime], pa.Table],
+) -> Iterator[pa.Table]:
+    for site in sites:
+        if not site.syncs(entity):
+            continue
+        try:
+            snapshot = fetch(site)  # complete before yielding: a failing site keeps its old rows
+        except Exception as exc:
+            failures.add(f"{site.label} [{table}]", exc)
+            continue
+        if snapshot.num_rows:
+            yield snapshot
+
+
+@dlt.source(name="jira_reference", max_table_nesting=0)
+def jira_reference(
+    sites: list[SiteRuntime], failures: SiteFailures, http: JiraHttp | None = None
+) -> Iterable[DltResource]:
+    """Sites, projects, issue types, statuses, status categories, users, groups, group members."""
+    http = http or JiraHttp()
+    by_cloud_id = {site.cloud_id: site for site in sites}
+
+    def snapshots(entity: str, table: str, fetch: Callable[[JiraHttp, SiteRuntime], pa.Table]) -> DltResource:
+        @_resource(table)
+        def resource() -> Iterator[pa.Table]:
+            yield from _site_snapshots(sites, failures, entity, table, lambda site: fetch(http, site))
+
+        return resource
+
+    @_resource("sites")
+    def sites_resource() -> Iterator[pa.Table]:
+        if sites:
+            yield sites_table(sites)
+
+    groups = snapshots("groups", "groups", groups_table)
+
+    @_transformer("group_members", groups)
+    def group_members(groups_page: pa.Table) -> Iterator[pa.Table]:
+        site = by_cloud_id[groups_page["cloud_id"][0].as_py()]
+        try:
+            members = group_members_table(http, site, groups_page["group_id"].to_pylist())
+        except Exception as exc:
+            failures.add(f"{site.label} [group_members]", exc)
+            return
+        if members.num_rows:
+            yield members
+
+    return (
+        sites_resource,
+        snapshots("projects", "projects", projects_table),
+        snapshots("issue_types", "issue_types", issue_types_table),
+        snapshots("statuses", "statuses", statuses_table),
+        snapshots("statuses", "status_categories", status_categories_table),
+        snapshots("users", "users", users_table),
+        groups,
+        group_members,
+    )
+
+
+@dlt.source(name="jira_teams", max_table_nesting=0)
+def jira_teams(
+    teams: list[TeamsRuntime], failures: SiteFailures, http: JiraHttp | None = None
+) -> Iterable[DltResource]:
+    """Atlassian Teams and their members, one complete snapshot per organization."""
+    http = http or JiraHttp()
+
+    @dlt.resource(name="teams_snapshots", selected=False)
+    def snapshots() -> Iterator[TeamsSnapshot]:
+        for org in teams:
+            try:
+                yield fetch_teams_snapshot(http, org)
+            except Exception as exc:
+                failures.add(org.label, exc)
+
+    @_transformer("teams", snapshots)
+    def teams_resource(snapshot: TeamsSnapshot) -> Iterator[pa.Table]:
+        if snapshot.teams.num_rows:
+            yield snapshot.teams
+
+    @_transformer("team_members", snapshots)
+    def team_members(snapshot: TeamsSnapshot) -> Iterator[pa.Table]:
+        if snapshot.members.num_rows:
+            yield snapshot.members
+
+    return teams_resource, team_members
+
+
+def _as_utc(moment: datetime | date) -> datetime:
+    if not isinstance(moment, datetime):
+        return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
+    if moment.tzinfo is None:
+        raise ValueError(f"{moment!r} has no time zone; pass an aware datetime (UTC)")
+    return moment
+
+
+@dlt.source(name="jira_issues", max_table_nesting=0)
+def jira_issues(
+    sites: list[SiteRuntime],
+    failures: SiteFailures,
+    created_from: datetime | date,
+    created_to: datetime | date,
+    http: JiraHttp | None = None,
+) -> Iterable[DltResource]:
+    """Issues created in [created_from, created_to) with their full changelogs (stateless).
+
+    The window is JQL on `created` in epoch milliseconds, split into parallel sub-windows.
+    Re-running a window merges the same rows again: it changes nothing.
+    """
+    http = http or JiraHttp()
+    window = Window("created", epoch_ms(_as_utc(created_from)), epoch_ms(_as_utc(created_to)))
+    parts = http.config.concurrency * WINDOWS_PER_WORKER
+
+    @dlt.resource(name="issue_pages", selected=False)
+    def issue_pages() -> Iterator[IssuePage]:
+        for site in sites:
+            if not site.syncs("issues"):
+                continue
+            try:
+                yield from fetch_issue_pages(http, site, split(window, parts))
+            except Exception as exc:
+                failures.add(f"{site.label} [issues]", exc)
+
+    @_transformer("issues", issue_pages)
+    def issues(page: IssuePage) -> Iterator[pa.Table]:
+        yield page.issues
+
+    @_transformer("issue_changelog", issue_pages)
+    def issue_changelog(page: IssuePage) -> Iterator[pa.Table]:
+        if page.changelog.num_rows:
+            yield page.changelog
+
+    return issues, issue_changelog
+
+
+def _update_rows(page: IssuePage, detected_at: datetime, run_id: str | None) -> pa.Table:
+    count = page.issues.num_rows
+    return to_arrow(
+        "issue_updates",
+        {
+            "cloud_id": page.issues["cloud_id"].to_pylist(),
+            "id": page.issues["id"].to_pylist(),
+            "updated": page.issues["updated"].to_pylist(),
+            "detected_at": [detected_at] * count,
+            "run_id": [run_id] * count,
+        },
+    )
+
+
+def _watermark_ms(value: datetime | int | None) -> int | None:
+    if value is None or isinstance(value, int):
+        return value
+    return epoch_ms(_as_utc(value))
+
+
+@dlt.source(name="jira_issue_updates", max_table_nesting=0)
+def jira_issue_updates(
+    sites: list[SiteRuntime],
+    failures: SiteFailures,
+    overlap: float | Any = 600,
+    initial_watermarks: Mapping[str, datetime | int | None] | None = None,
+    http: JiraHttp | None = None,
+    *,
+    history_start: datetime | date | None = None,
+    run_id: str | None = None,
+) -> Iterable[DltResource]:
+    """Issues updated since each site's watermark (minus `overlap`), as epoch-ms JQL.
+
+    `overlap` is seconds or a timedelta. The watermark (max `updated` seen, epoch ms) lives in
+    this resource's dlt state; `initial_watermarks` (cloud_id -> max(updated) in the warehouse)
+    seeds it when the state is empty; a site with neither is swept from `history_start`.
+    A site's watermark advances only when its whole sweep succeeded.
+    """
+    http = http or JiraHttp()
+    overlap_ms = (
+        int(overlap.total_seconds() * 1000) if hasattr(overlap, "total_seconds") else int(overlap * 1000)
+    )
+    seeds = {k: _watermark_ms(v) for k, v in (initial_watermarks or {}).items()}
+    start_default = epoch_ms(_as_utc(history_start or date(2000, 1, 1)))
+    parts = http.config.concurrency * WINDOWS_PER_WORKER
+
+    @_resource("issue_updates")
+    def issue_updates() -> Iterator[Any]:
+        watermarks: dict[str, int] = dlt.current.resource_state().setdefault("watermarks", {})
+        detected_at = datetime.now(UTC)
+        now_ms = epoch_ms(detected_at)
+        for site in sites:
+            if not site.syncs("issues"):
+                continue
+            watermark = watermarks.get(site.cloud_id) or seeds.get(site.cloud_id)
+            start_ms = max(0, watermark - overlap_ms) if watermark is not None else start_default
+            latest = watermark
+            try:
+                for page in fetch_issue_pages(http, site, sweep_windows("updated", start_ms, now_ms, parts)):
+                    yield _variant(page.issues, "issues")
+                    if page.changelog.num_rows:
+                        yield _variant(page.changelog, "issue_changelog")
+                    yield _update_rows(page, detected_at, run_id)
+                    page_latest = page.max_updated_ms()
+                    if page_latest is not None:
+                        latest = max(latest or 0, page_latest)
+            except Exception as exc:
+                failures.add(f"{site.label} [issue_updates]", exc)
+                continue
+            if latest is not None:
+                watermarks[site.cloud_id] = latest
+
+    return (issue_updates,)
+
+
+@dlt.source(name="jira_issue_census", max_table_nesting=0)
+def jira_issue_census(
+    sites: list[SiteRuntime],
+    failures: SiteFailures,
+    warehouse_issue_ids: Mapping[str, Iterable[WarehouseIssue | tuple]],
+    http: JiraHttp | None = None,
+) -> Iterable[DltResource]:
+    """Hard-deletes warehouse issues that Jira no longer has; reports projects no longer visible.
+
+    `warehouse_issue_ids`: cloud_id -> (id, key, project_key) of every issue in jira_raw.issues.
+    """
+    http = http or JiraHttp()
+
+    @dlt.resource(name="census_results", selected=False)
+    def census_results() -> Iterator[CensusResult]:
+        for site in sites:
+            if not site.syncs("issues"):
+                continue
+            try:
+                yield run_census(http, site, warehouse_issue_ids.get(site.cloud_id, ()))
+            except Exception as exc:
+                failures.add(f"{site.label} [census]", exc)
+
+    @_transformer("issue_deletions", census_results)
+    def issue_deletions(result: CensusResult) -> Iterator[Any]:
+        if result.deletions.num_rows:
+            yield _variant(result.deleted_issues, "issues")
+            yield _variant(result.deleted_changelog, "issue_changelog")
+            yield result.deletions
+
+    @_transformer("project_access", census_results)
+    def project_access(result: CensusResult) -> Iterator[pa.Table]:
+        if result.access.num_rows:
+            yield result.access
+
+    return issue_deletions, project_access

@@ -1,0 +1,61 @@
+"""The dlt pipeline that loads the Jira sources into the warehouse (dataset `jira_raw`).
+
+DuckDB by default (the file `warehouse.path`); any other dlt destination by name, with its
+credentials read from the variable named by `warehouse.credentials_env`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dlt
+from dlt.common.destination import Destination
+
+from pipelines.config import SyncConfig
+
+DATASET = "jira_raw"
+DEFAULT_PIPELINES_DIR = Path("data/dlt")
+
+# Loader tuning: Arrow pages are written as parquet; bigger files mean fewer load jobs.
+_LOADER_SETTINGS = {
+    "RUNTIME__DLTHUB_TELEMETRY": "false",
+    "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "false",
+    "DATA_WRITER__FILE_MAX_ITEMS": "500000",
+    "DATA_WRITER__BUFFER_MAX_ITEMS": "20000",
+}
+
+
+def make_pipeline(
+    pipeline_name: str, config: SyncConfig, *, pipelines_dir: Path | str | None = None, environ=None
+) -> dlt.Pipeline:
+    """A dlt pipeline writing `jira_raw` to the configured destination.
+
+    `pipelines_dir` defaults to data/dlt (dagster-dlt drops it before each run anyway; state is
+    restored from the destination). Telemetry is off.
+    """
+    environ = os.environ if environ is None else environ
+    for key, value in _LOADER_SETTINGS.items():
+        os.environ.setdefault(key, value)
+    warehouse = config.warehouse
+    if warehouse.destination == "duckdb":
+        path = Path(warehouse.path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        destination = dlt.destinations.duckdb(credentials=str(path))
+    else:
+        credentials = None
+        if warehouse.credentials_env:
+            credentials = environ.get(warehouse.credentials_env)
+            if not credentials:
+                raise ValueError(
+                    f"{config.source_path}: warehouse.credentials_env: environment variable "
+                    f"{warehouse.credentials_env} is not set; export it with the {warehouse.destination} credentials"
+                )
+        destination = Destination.from_reference(warehouse.destination, credentials=credentials)
+    return dlt.pipeline(
+        pipeline_name=pipeline_name,
+        destination=destination,
+        dataset_name=DATASET,
+        pipelines_dir=str(pipelines_dir or DEFAULT_PIPELINES_DIR),
+        progress="log" if os.environ.get("JIRA_SYNC_PROGRESS") else None,
+    )

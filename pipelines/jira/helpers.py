@@ -1,0 +1,213 @@
+"""Flatteners: Jira JSON (as the REST API returns it) to the column lists of `jira_raw` tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from pipelines.jira.tables import empty_columns, from_rows, to_arrow
+
+
+def _id(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _nested(fields: Mapping[str, Any], name: str, key: str) -> Any:
+    value = fields.get(name)
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def changelog_complete(issue: Mapping[str, Any]) -> bool:
+    """True when the embedded changelog holds every history (Jira truncates it silently)."""
+    changelog = issue.get("changelog")
+    if not isinstance(changelog, dict):
+        return False
+    histories = changelog.get("histories") or []
+    total = changelog.get("total")
+    return total is not None and int(total) <= len(histories)
+
+
+def changelog_total(issue: Mapping[str, Any], full_histories: list | None) -> int | None:
+    changelog = issue.get("changelog")
+    if isinstance(changelog, dict) and changelog.get("total") is not None:
+        return int(changelog["total"])
+    return None if full_histories is None else len(full_histories)
+
+
+class IssueColumns:
+    """Column lists for `issues` and `issue_changelog`, filled issue by issue."""
+
+    def __init__(self, cloud_id: str, synced_at: str, extra_fields: Iterable[str] = ()) -> None:
+        self.cloud_id = cloud_id
+        self.synced_at = synced_at
+        self.extra_fields = tuple(extra_fields)
+        self.issues = empty_columns("issues")
+        self.changelog = empty_columns("issue_changelog")
+
+    def __len__(self) -> int:
+        return len(self.issues["id"])
+
+    def add_issue(self, issue: Mapping[str, Any], histories: list[Mapping[str, Any]] | None) -> None:
+        """One issue; `histories` is its complete changelog (None: keep what is stored)."""
+        fields = issue.get("fields") or {}
+        issue_id = str(issue["id"])
+        status = fields.get("status") or {}
+        parent = fields.get("parent") or {}
+        columns = self.issues
+        columns["cloud_id"].append(self.cloud_id)
+        columns["id"].append(issue_id)
+        columns["key"].append(issue.get("key"))
+        columns["project_id"].append(_id(_nested(fields, "project", "id")))
+        columns["project_key"].append(_nested(fields, "project", "key"))
+        columns["issue_type_id"].append(_id(_nested(fields, "issuetype", "id")))
+        columns["issue_type_name"].append(_nested(fields, "issuetype", "name"))
+        columns["status_id"].append(_id(status.get("id")))
+        columns["status_name"].append(status.get("name"))
+        columns["status_category_key"].append((status.get("statusCategory") or {}).get("key"))
+        columns["priority_name"].append(_nested(fields, "priority", "name"))
+        columns["resolution_name"].append(_nested(fields, "resolution", "name"))
+        columns["summary"].append(fields.get("summary"))
+        columns["parent_id"].append(_id(parent.get("id")))
+        columns["parent_key"].append(parent.get("key"))
+        columns["assignee_account_id"].append(_nested(fields, "assignee", "accountId"))
+        columns["reporter_account_id"].append(_nested(fields, "reporter", "accountId"))
+        columns["creator_account_id"].append(_nested(fields, "creator", "accountId"))
+        labels = fields.get("labels")
+        columns["labels"].append(orjson.dumps(labels).decode() if labels is not None else None)
+        columns["created"].append(fields.get("created"))
+        columns["updated"].append(fields.get("updated"))
+        columns["resolved"].append(fields.get("resolutiondate"))
+        columns["status_category_changed"].append(fields.get("statuscategorychangedate"))
+        columns["due_date"].append(fields.get("duedate"))
+        columns["changelog_total"].append(changelog_total(issue, histories))
+        extra = {name: fields.get(name) for name in self.extra_fields if name in fields}
+        columns["extra_fields"].append(orjson.dumps(extra).decode() if self.extra_fields else None)
+        columns["synced_at"].append(self.synced_at)
+        columns["deleted"].append(False)
+        if histories is not None:
+            self.add_histories(issue_id, histories)
+
+    def add_histories(self, issue_id: str, histories: Iterable[Mapping[str, Any]]) -> None:
+        columns = self.changelog
+        for history in histories:
+            history_id = str(history["id"])
+            author = (history.get("author") or {}).get("accountId")
+            created = history.get("created")
+            for index, item in enumerate(history.get("items") or ()):
+                columns["cloud_id"].append(self.cloud_id)
+                columns["history_id"].append(history_id)
+                columns["item_index"].append(index)
+                columns["issue_id"].append(issue_id)
+                columns["author_account_id"].append(author)
+                columns["created"].append(created)
+                columns["field"].append(item.get("field"))
+                columns["field_id"].append(item.get("fieldId"))
+                columns["field_type"].append(item.get("fieldtype"))
+                columns["from_id"].append(_id(item.get("from")))
+                columns["from_string"].append(item.get("fromString"))
+                columns["to_id"].append(_id(item.get("to")))
+                columns["to_string"].append(item.get("toString"))
+                columns["deleted"].append(False)
+
+    def issues_table(self) -> pa.Table:
+        return to_arrow("issues", self.issues)
+
+    def changelog_table(self) -> pa.Table:
+        return to_arrow("issue_changelog", self.changelog)
+
+
+def issue_tombstones(cloud_id: str, issue_ids: Iterable[str]) -> tuple[pa.Table, pa.Table]:
+    """Rows that hard-delete issues and their whole changelog (deleted=True)."""
+    ids = list(issue_ids)
+    issues = from_rows("issues", [{"cloud_id": cloud_id, "id": i, "deleted": True} for i in ids])
+    changelog = from_rows(
+        "issue_changelog",
+        [
+            {"cloud_id": cloud_id, "issue_id": i, "history_id": "", "item_index": -1, "deleted": True}
+            for i in ids
+        ],
+    )
+    return issues, changelog
+
+
+def project_row(cloud_id: str, project: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "cloud_id": cloud_id,
+        "id": _id(project.get("id")),
+        "key": project.get("key"),
+        "name": project.get("name"),
+        "project_type_key": project.get("projectTypeKey"),
+        "style": project.get("style"),
+        "simplified": project.get("simplified"),
+        "archived": bool(project.get("archived", False)),
+        "category_name": (project.get("projectCategory") or {}).get("name"),
+        "lead_account_id": (project.get("lead") or {}).get("accountId"),
+    }
+
+
+def issue_type_row(cloud_id: str, issue_type: Mapping[str, Any]) -> dict[str, Any]:
+    scope = issue_type.get("scope") or {}
+    return {
+        "cloud_id": cloud_id,
+        "id": _id(issue_type.get("id")),
+        "name": issue_type.get("name"),
+        "description": issue_type.get("description"),
+        "subtask": issue_type.get("subtask"),
+        "hierarchy_level": issue_type.get("hierarchyLevel"),
+        "scope_project_id": _id((scope.get("project") or {}).get("id")),
+    }
+
+
+def status_row(cloud_id: str, status: Mapping[str, Any]) -> dict[str, Any]:
+    category = status.get("statusCategory") or {}
+    scope = status.get("scope") or {}
+    return {
+        "cloud_id": cloud_id,
+        "id": _id(status.get("id")),
+        "name": status.get("name"),
+        "status_category_id": _id(category.get("id")),
+        "status_category_key": category.get("key"),
+        "scope_project_id": _id((scope.get("project") or {}).get("id")),
+    }
+
+
+def status_category_row(cloud_id: str, category: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "cloud_id": cloud_id,
+        "id": _id(category.get("id")),
+        "key": category.get("key"),
+        "name": category.get("name"),
+        "color_name": category.get("colorName"),
+    }
+
+
+def user_row(cloud_id: str, user: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "cloud_id": cloud_id,
+        "account_id": user.get("accountId"),
+        "account_type": user.get("accountType") or "unknown",
+        "display_name": user.get("displayName"),
+        "email_address": user.get("emailAddress") or None,
+        "active": user.get("active"),
+        "time_zone": user.get("timeZone"),
+        "locale": user.get("locale"),
+    }
+
+
+def group_row(cloud_id: str, group: Mapping[str, Any]) -> dict[str, Any]:
+    return {"cloud_id": cloud_id, "group_id": _id(group.get("groupId")), "name": group.get("name")}
+
+
+def team_row(organization_id: str, cloud_id: str, team: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "organization_id": organization_id,
+        "team_id": _id(team.get("teamId")),
+        "cloud_id": cloud_id,
+        "display_name": team.get("displayName"),
+        "description": team.get("description"),
+        "state": team.get("state"),
+        "team_type": team.get("teamType"),
+    }

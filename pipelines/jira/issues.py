@@ -1,0 +1,136 @@
+"""Issue pages from search/jql with their complete changelogs, fetched window by window.
+
+Each page's embedded changelog is used only when complete (`total <= len(histories)`); the
+truncated issues of a page are completed with one `changelog/bulkfetch` call (paged), never
+left short.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from dlt.sources.helpers.rest_client import RESTClient
+
+from pipelines.jira.client import JiraHttp, raise_for_jira_status
+from pipelines.jira.helpers import IssueColumns, changelog_complete
+from pipelines.jira.paginators import JiraCursorPaginator
+from pipelines.jira.parallel import Emit, stream_tasks
+from pipelines.jira.runtime import SiteRuntime
+from pipelines.jira.settings import (
+    CENSUS_PAGE_SIZE,
+    CHANGELOG_BULK_MAX_ISSUES,
+    CHANGELOG_BULK_PAGE_SIZE,
+    CHANGELOG_BULKFETCH,
+    ISSUE_FIELDS,
+    SEARCH_JQL,
+    SEARCH_PAGE_SIZE,
+)
+from pipelines.jira.windows import Window
+
+HOOKS = {"response": [raise_for_jira_status]}
+
+
+@dataclass(frozen=True)
+class IssuePage:
+    """One search page of a site as Arrow tables: current issues and their full changelogs."""
+
+    cloud_id: str
+    issues: pa.Table
+    changelog: pa.Table
+    incomplete_changelogs: int  # truncated issues that bulkfetch did not return
+
+    def max_updated_ms(self) -> int | None:
+        if self.issues.num_rows == 0:
+            return None
+        latest = pc.max(self.issues["updated"]).as_py()
+        return None if latest is None else int(latest.timestamp() * 1000)
+
+
+def search_pages(
+    client: RESTClient, jql: str, fields: Iterable[str], *, expand: str | None, page_size: int
+) -> Iterator[list[dict]]:
+    """Sequential cursor pages of one JQL query (POST search/jql, nextPageToken)."""
+    body: dict = {"jql": jql, "fields": list(fields), "maxResults": page_size}
+    if expand:
+        body["expand"] = expand
+    for page in client.paginate(
+        SEARCH_JQL,
+        method="POST",
+        json=body,
+        paginator=JiraCursorPaginator(),
+        data_selector="issues",
+        hooks=HOOKS,
+    ):
+        yield list(page)
+
+
+def issue_ids(client: RESTClient, jql: str) -> Iterator[str]:
+    """Every issue id matching `jql`, from id-only pages of up to 5000 (the census)."""
+    for page in search_pages(client, jql, ["id"], expand=None, page_size=CENSUS_PAGE_SIZE):
+        for issue in page:
+            yield str(issue["id"])
+
+
+def bulk_changelogs(client: RESTClient, ids: list[str]) -> dict[str, list[dict]]:
+    """Full changelogs (oldest first) of up to any number of issues via changelog/bulkfetch."""
+    histories: dict[str, list[dict]] = {}
+    for start in range(0, len(ids), CHANGELOG_BULK_MAX_ISSUES):
+        body = {
+            "issueIdsOrKeys": ids[start : start + CHANGELOG_BULK_MAX_ISSUES],
+            "maxResults": CHANGELOG_BULK_PAGE_SIZE,
+        }
+        for page in client.paginate(
+            CHANGELOG_BULKFETCH,
+            method="POST",
+            json=body,
+            paginator=JiraCursorPaginator(),
+            data_selector="issueChangeLogs",
+            hooks=HOOKS,
+        ):
+            for entry in page:
+                histories.setdefault(str(entry["issueId"]), []).extend(entry.get("changeHistories") or [])
+    return histories
+
+
+def build_page(client: RESTClient, site: SiteRuntime, raw_issues: list[dict], synced_at: str) -> IssuePage:
+    truncated = [str(issue["id"]) for issue in raw_issues if not changelog_complete(issue)]
+    fetched = bulk_changelogs(client, truncated) if truncated else {}
+    columns = IssueColumns(site.cloud_id, synced_at, site.config.issues.extra_fields)
+    missing = 0
+    for issue in raw_issues:
+        issue_id = str(issue["id"])
+        if issue_id in fetched:
+            histories = fetched[issue_id]
+        elif issue_id in truncated:
+            # An issue with no history at all has no embedded changelog either: nothing to keep.
+            embedded = issue.get("changelog")
+            histories = [] if not embedded or embedded.get("total") == 0 else None
+            missing += histories is None
+        else:
+            histories = issue["changelog"].get("histories") or []
+        columns.add_issue(issue, histories)
+    return IssuePage(site.cloud_id, columns.issues_table(), columns.changelog_table(), missing)
+
+
+def window_task(http: JiraHttp, site: SiteRuntime, window: Window, synced_at: str) -> Callable[[Emit], None]:
+    def fetch(emit: Emit) -> None:
+        client = http.rest_client(site.api_base_url, site.auth)  # one session per worker thread
+        jql = window.jql(site.config.issues.jql)
+        for raw_issues in search_pages(
+            client, jql, ISSUE_FIELDS, expand="changelog", page_size=SEARCH_PAGE_SIZE
+        ):
+            if raw_issues:
+                emit(build_page(client, site, raw_issues, synced_at))
+
+    return fetch
+
+
+def fetch_issue_pages(http: JiraHttp, site: SiteRuntime, windows: list[Window]) -> Iterator[IssuePage]:
+    """Pages of every window, windows in parallel (`http.concurrency`), pages in arrival order."""
+    synced_at = datetime.now(UTC).isoformat()
+    tasks = [window_task(http, site, window, synced_at) for window in windows]
+    yield from stream_tasks(tasks, workers=http.config.concurrency)
