@@ -1,0 +1,102 @@
+-- Per site, project, team and UTC day:
+--   wip         issues in an in_progress state at the end of the day (for today: now)
+--   arrivals    issues created that day
+--   throughput  entries into a closed state that day (an issue closed, reopened and closed again
+--               on another day counts on both days)
+-- Team: the team of the issue's current assignee. An assignee in several teams counts for one
+-- team only, the smallest (fewest members; then by name), so the teams of a project add up to the
+-- project; unassigned issues and assignees in no team have team_id null.
+-- Every day from the group's first event to today is present (zeros included).
+-- Inputs: jira.issues, jira.teams, jira.team_members, analytics.issue_status_history.
+CREATE OR REPLACE TABLE analytics.flow_daily AS
+WITH team_sizes AS (
+    SELECT cloud_id, team_id, count(*) AS members FROM jira.team_members GROUP BY ALL
+),
+primary_team AS (
+    SELECT m.cloud_id, m.jira_account_id, m.team_id, t.team_name
+    FROM jira.team_members AS m
+    JOIN jira.teams AS t USING (cloud_id, team_id)
+    JOIN team_sizes AS s USING (cloud_id, team_id)
+    QUALIFY row_number() OVER (
+        PARTITION BY m.cloud_id, m.jira_account_id ORDER BY s.members, t.team_name, m.team_id
+    ) = 1
+),
+issue_groups AS (
+    SELECT
+        i.tenant_id, i.cloud_id, i.issue_id, i.project_id, i.project_key, i.created,
+        t.team_id, t.team_name, coalesce(t.team_id, '') AS team_key
+    FROM jira.issues AS i
+    LEFT JOIN primary_team AS t ON t.cloud_id = i.cloud_id AND t.jira_account_id = i.assignee_account_id
+),
+timeline AS (
+    SELECT
+        cloud_id, issue_id, state, entered_at, left_at,
+        lag(state) OVER (PARTITION BY cloud_id, issue_id ORDER BY interval_number) AS previous_state
+    FROM analytics.issue_status_history
+),
+in_progress AS (
+    -- the days whose end falls inside the interval: from the day it starts to the day before
+    -- the day it ends (an interval ending exactly at midnight covers the day before)
+    SELECT
+        cloud_id, issue_id, CAST(entered_at AS DATE) AS first_day, left_at IS NULL AS is_current,
+        CASE WHEN left_at IS NULL THEN current_date ELSE CAST(left_at - INTERVAL 1 DAY AS DATE) END AS last_day
+    FROM timeline
+    WHERE state = 'in_progress'
+),
+events AS (
+    SELECT cloud_id, issue_id, CAST(created AS DATE) AS day, 1 AS arrivals, 0 AS throughput, 0 AS wip_delta
+    FROM issue_groups
+    UNION ALL
+    SELECT cloud_id, issue_id, CAST(entered_at AS DATE), 0, 1, 0
+    FROM timeline
+    WHERE state = 'closed' AND previous_state IS DISTINCT FROM 'closed'
+    UNION ALL
+    SELECT cloud_id, issue_id, first_day, 0, 0, 1 FROM in_progress WHERE first_day <= last_day
+    UNION ALL
+    SELECT cloud_id, issue_id, CAST(last_day + INTERVAL 1 DAY AS DATE), 0, 0, -1
+    FROM in_progress
+    WHERE first_day <= last_day AND NOT is_current
+),
+daily AS (
+    SELECT
+        g.cloud_id, g.project_id, g.team_key, e.day,
+        sum(e.arrivals) AS arrivals, sum(e.throughput) AS throughput, sum(e.wip_delta) AS wip_delta
+    FROM events AS e
+    JOIN issue_groups AS g USING (cloud_id, issue_id)
+    GROUP BY ALL
+),
+group_names AS (
+    SELECT
+        cloud_id, project_id, team_key, any_value(tenant_id) AS tenant_id, any_value(project_key) AS project_key,
+        any_value(team_id) AS team_id, any_value(team_name) AS team_name
+    FROM issue_groups
+    GROUP BY ALL
+),
+groups AS (
+    SELECT n.*, b.first_day, b.last_day
+    FROM (
+        SELECT cloud_id, project_id, team_key, min(day) AS first_day, greatest(max(day), current_date) AS last_day
+        FROM daily
+        GROUP BY ALL
+    ) AS b
+    JOIN group_names AS n USING (cloud_id, project_id, team_key)
+),
+calendar AS (
+    SELECT g.*, CAST(unnest(generate_series(g.first_day, g.last_day, INTERVAL 1 DAY)) AS DATE) AS day
+    FROM groups AS g
+)
+SELECT
+    c.tenant_id,
+    c.cloud_id,
+    c.project_id,
+    c.project_key,
+    c.team_id,
+    c.team_name,
+    c.day,
+    CAST(sum(coalesce(d.wip_delta, 0)) OVER (
+        PARTITION BY c.cloud_id, c.project_id, c.team_key ORDER BY c.day
+    ) AS BIGINT) AS wip,
+    CAST(coalesce(d.arrivals, 0) AS BIGINT) AS arrivals,
+    CAST(coalesce(d.throughput, 0) AS BIGINT) AS throughput
+FROM calendar AS c
+LEFT JOIN daily AS d USING (cloud_id, project_id, team_key, day)

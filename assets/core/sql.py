@@ -1,0 +1,73 @@
+"""Running the transforms' SQL files on the warehouse, atomically, and describing what they wrote.
+
+The SQL lives in `.sql` files beside the modules (read with importlib.resources) so it can be read,
+reviewed and run in the `duckdb` CLI as it is. Every transform runs in one DuckDB transaction:
+a failure leaves the previous tables untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.resources import files
+
+import dagster as dg
+import duckdb
+
+from assets.resources import WarehouseResource
+
+
+def sql_file(package: str, name: str) -> str:
+    """The text of `<package>/<name>` (a `.sql` file shipped with the package)."""
+    return files(package).joinpath(name).read_text(encoding="utf-8")
+
+
+@contextmanager
+def transform_connection(warehouse: WarehouseResource) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A warehouse connection whose days are UTC days (flow metrics count per UTC day)."""
+    with warehouse.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        yield con
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: readers of the warehouse never see a half-rebuilt table."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection, schema: str) -> None:
+    con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+
+
+def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, object]:
+    """Dagster's standard row-count and column-schema metadata for a warehouse table."""
+    schema, name = table.split(".")
+    columns = con.execute(
+        """
+        SELECT column_name, data_type, is_nullable = 'YES'
+        FROM information_schema.columns
+        WHERE table_schema = ? AND table_name = ?
+        ORDER BY ordinal_position
+        """,
+        [schema, name],
+    ).fetchall()
+    (rows,) = con.execute(f'SELECT count(*) FROM "{schema}"."{name}"').fetchall()[0]
+    return {
+        "dagster/row_count": dg.MetadataValue.int(rows),
+        "dagster/column_schema": dg.TableSchema(
+            columns=[
+                dg.TableColumn(
+                    name=column, type=data_type, constraints=dg.TableColumnConstraints(nullable=nullable)
+                )
+                for column, data_type, nullable in columns
+            ]
+        ),
+        "dagster/table_name": f"{schema}.{name}",
+    }

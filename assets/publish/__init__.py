@@ -1,0 +1,12 @@
+"""The analyst snapshot (group `publish`)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.publish.snapshot import analyst_snapshot
+from pipelines.config import SyncConfig
+
+
+def build_definitions(config: SyncConfig) -> dg.Definitions:
+    return dg.Definitions(assets=[analyst_snapshot])

@@ -1,0 +1,120 @@
+"""The analyst snapshot: a separate DuckDB file with the `jira` and `analytics` tables.
+
+Analysts never open the warehouse (DuckDB admits one writing process per file, and a writer
+blocks even read-only openers). After each transform run this asset copies the tables into a new
+file beside `warehouse.publish_path` and renames it over the old one (`os.replace`, atomic on
+POSIX): a reader that has the old file open keeps reading that complete, consistent snapshot (the
+old inode lives until it closes), a new connection opens the new one, and nothing a reader does
+can lock the warehouse or fail a run.
+"""
+
+import os
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster import AssetExecutionContext
+
+from assets.analytics.assets import ANALYTICS_ASSETS
+from assets.core import CORE_ASSETS
+from assets.core.common import KINDS, PUBLISH_GROUP
+from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
+
+PUBLISHED_SCHEMAS = ("jira", "analytics")
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, publish_path: Path, run_id: str) -> dict[str, int]:
+    """Write the published schemas to a new file and atomically replace `publish_path` with it.
+
+    Returns the row count of every published table. `snapshot_info` in the file says when and by
+    which run it was published, and how many rows each table had.
+    """
+    publish_path = Path(publish_path)
+    publish_path.parent.mkdir(parents=True, exist_ok=True)
+    staging = publish_path.with_name(f".{publish_path.name}.{run_id}.building")
+    for leftover in (staging, staging.with_name(staging.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    tables = con.execute(
+        """
+        SELECT table_schema, table_name FROM information_schema.tables
+        WHERE table_catalog = current_database() AND table_type = 'BASE TABLE'
+            AND table_schema IN (SELECT unnest(?))
+        ORDER BY 1, 2
+        """,
+        [list(PUBLISHED_SCHEMAS)],
+    ).fetchall()
+    counts: dict[str, int] = {}
+    con.execute(f"ATTACH {_quote(staging)} AS analyst_snapshot")
+    try:
+        con.execute("BEGIN TRANSACTION")
+        for schema in PUBLISHED_SCHEMAS:
+            con.execute(f'CREATE SCHEMA analyst_snapshot."{schema}"')
+        for schema, table in tables:
+            con.execute(
+                f'CREATE TABLE analyst_snapshot."{schema}"."{table}" AS SELECT * FROM "{schema}"."{table}"'
+            )
+            counts[f"{schema}.{table}"] = con.execute(
+                f'SELECT count(*) FROM analyst_snapshot."{schema}"."{table}"'
+            ).fetchall()[0][0]
+        con.execute(
+            "CREATE TABLE analyst_snapshot.main.snapshot_info "
+            "(published_at TIMESTAMPTZ, run_id VARCHAR, table_name VARCHAR, row_count BIGINT)"
+        )
+        con.executemany(
+            "INSERT INTO analyst_snapshot.main.snapshot_info VALUES (now(), ?, ?, ?)",
+            [(run_id, name, rows) for name, rows in counts.items()],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        con.execute("DETACH analyst_snapshot")
+        staging.unlink(missing_ok=True)
+        raise
+    con.execute("DETACH analyst_snapshot")  # checkpoints: the file is complete, no WAL beside it
+    _fsync(staging)
+    os.replace(staging, publish_path)
+    _fsync(publish_path.parent)
+    return counts
+
+
+@dg.asset(
+    key=["publish", "analyst_snapshot"],
+    group_name=PUBLISH_GROUP,
+    pool=WAREHOUSE_POOL,
+    kinds=KINDS,
+    deps=[key for a in (*CORE_ASSETS, *ANALYTICS_ASSETS) for key in a.keys],
+    description=(
+        "The DuckDB file analysts open (warehouse.publish_path): every jira and analytics table, built "
+        "beside it and atomically renamed over it after each transform run. Readers never block a run "
+        "and never see a half-written state; reconnect to see the newest snapshot."
+    ),
+)
+def analyst_snapshot(
+    context: AssetExecutionContext, warehouse: WarehouseResource, sync_config: SyncConfigResource
+) -> dg.MaterializeResult:
+    publish_path = Path(sync_config.load().warehouse.publish_path)
+    started = time.monotonic()
+    with warehouse.connect() as con:
+        counts = publish_snapshot(con, publish_path, context.run_id)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(publish_path)),
+            "tables": len(counts),
+            "row_counts": counts,
+            "bytes": publish_path.stat().st_size,
+            "seconds": round(time.monotonic() - started, 2),
+        }
+    )
