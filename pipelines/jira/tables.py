@@ -204,6 +204,8 @@ def to_arrow(table: str, columns: dict[str, list]) -> pa.Table:
         values = columns[field.name]
         if field.type == TS:
             arrays.append(timestamps(values))
+        elif field.type == pa.date32():
+            arrays.append(pa.array(values, type=S).cast(pa.date32()))  # Jira dates are yyyy-MM-dd
         else:
             arrays.append(pa.array(values, type=field.type))
     return pa.Table.from_arrays(arrays, schema=schema)
