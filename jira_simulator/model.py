@@ -123,6 +123,9 @@ class Project:
     hidden_from: set[str] = field(default_factory=set)
     workflow_id: str | None = None  # the workflow every issue type of the project uses
     description: str = ""
+    # Highest issue number ever given in this project (0: not tracked yet, read from the keys):
+    # Jira never reuses a key, not even after a delete or a move away.
+    issue_counter: int = 0
 
 
 @dataclass
