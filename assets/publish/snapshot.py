@@ -108,7 +108,7 @@ def analyst_snapshot(
     publish_path = Path(sync_config.load().warehouse.publish_path)
     started = time.monotonic()
     with warehouse.connect() as con:
-        counts = publish_snapshot(con, publish_path, context.run_id)
+        counts = publish_snapshot(con, publish_path, context.run.run_id)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(publish_path)),
