@@ -16,14 +16,14 @@ import secrets
 import string
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from jira_simulator.admin import admin_error, parse_admin_body
 from jira_simulator.model import (
     AccessToken,
     AuthorizationCode,
@@ -41,7 +41,6 @@ REFRESH_IDLE_MS = 90 * 86_400_000
 REFRESH_ABSOLUTE_MS = 365 * 86_400_000
 AUDIENCE = "api.atlassian.com"
 TEMPLATES = Path(__file__).parent / "templates"
-M = TypeVar("M", bound=BaseModel)
 _SCOPE = re.compile(r"^(offline_access|[a-z0-9-]+(:[a-z0-9.-]+)+)$")
 
 
@@ -266,23 +265,6 @@ class RemoveSiteRequest(BaseModel):
 
     cloud_id: str
     grant_id: str | None = None
-
-
-def admin_error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status)
-
-
-async def parse_admin_body(request: Request, model: type[M]) -> M | JSONResponse:
-    """The request body validated by `model`, or a 400 naming the request and every bad key."""
-    where = f"{request.method} {request.url.path}"
-    raw = await request.body()
-    try:
-        return model.model_validate_json(raw or b"{}")
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in exc.errors()
-        )
-        return admin_error(400, f"{where}: invalid body: {problems}")
 
 
 def me_body(user: User) -> dict:
