@@ -20,9 +20,12 @@ SELECTION_EXAMPLES = (
 )
 
 
-def build_job_definitions(config: SyncConfig, areas: dg.Definitions) -> dg.Definitions:
-    """One asset job per `jobs[i]`, a schedule for each job with a `cron`, and the backfill job."""
-    graph = areas.resolve_asset_graph()
+def build_job_definitions(config: SyncConfig, assets: dg.Definitions) -> dg.Definitions:
+    """One asset job per `jobs[i]`, a schedule for each job with a `cron`, and the backfill job.
+
+    `assets` are every area's definitions with their resources bound.
+    """
+    graph = assets.resolve_asset_graph()
     jobs: list[dg.UnresolvedAssetJobDefinition] = []
     schedules: list = []
     names: set[str] = set()
@@ -53,7 +56,8 @@ def build_job_definitions(config: SyncConfig, areas: dg.Definitions) -> dg.Defin
                 ],
             )
         names.add(job.name)
-        selection = _parse_selection(config, index, job)
+        # A multi-asset that cannot be split (the census writes both its tables) comes whole.
+        selection = _parse_selection(config, index, job).required_multi_asset_neighbors()
         keys = _resolve(selection, graph)
         if not keys:
             groups = ", ".join(sorted(graph.all_group_names)) or "none"

@@ -1,0 +1,105 @@
+"""Row-count and column-schema metadata for every `jira_raw` materialization.
+
+dagster-dlt's own `fetch_row_count()` fails on a table that received no rows in a run (it reads the
+table name from the first load job), which is normal here (a month without changelogs, a sweep
+that found nothing), so the counts are taken from the destination directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+import dlt
+
+from pipelines.jira.client import HttpStats
+
+
+def table_row_count(pipeline: dlt.Pipeline, table: str) -> int:
+    """Rows in `jira_raw.<table>` now (0 when the table does not exist yet)."""
+    with pipeline.sql_client() as client:
+        if not client.has_dataset():
+            return 0
+        qualified = client.make_qualified_table_name(table)
+        try:
+            rows = client.execute_sql(f"SELECT count(*) FROM {qualified}")
+        except Exception as exc:  # the table is created by the first load that has rows for it
+            if "does not exist" in str(exc) or "not found" in str(exc).lower():
+                return 0
+            raise
+    return int(rows[0][0]) if rows else 0
+
+
+def column_schema(pipeline: dlt.Pipeline, table: str) -> dg.TableSchema:
+    """The table's columns as dlt's schema knows them (name, type, nullability, hints)."""
+    try:
+        columns = pipeline.default_schema.get_table_columns(table)
+    except Exception:
+        return dg.TableSchema(columns=[])
+    hints = ("primary_key", "merge_key", "hard_delete", "dedup_sort", "unique")
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=name,
+                type=str(column.get("data_type", "unknown")),
+                constraints=dg.TableColumnConstraints(
+                    nullable=bool(column.get("nullable", True)),
+                    unique=bool(column.get("unique", False)),
+                    other=[hint for hint in hints if column.get(hint)],
+                ),
+            )
+            for name, column in columns.items()
+        ]
+    )
+
+
+def rows_loaded(pipeline: dlt.Pipeline, table: str) -> int:
+    trace = pipeline.last_trace
+    if trace is None or trace.last_normalize_info is None:
+        return 0
+    return int(trace.last_normalize_info.row_counts.get(table, 0))
+
+
+def table_metadata(pipeline: dlt.Pipeline, table: str, *, partitioned: bool = False) -> dict[str, Any]:
+    """`dagster/row_count` (whole table), `dagster/column_schema`, rows loaded by this run."""
+    loaded = rows_loaded(pipeline, table)
+    metadata: dict[str, Any] = {
+        "dagster/row_count": dg.MetadataValue.int(table_row_count(pipeline, table)),
+        "dagster/column_schema": column_schema(pipeline, table),
+        "dagster/table_name": f"{pipeline.dataset_name}.{table}",
+        "rows_loaded": dg.MetadataValue.int(loaded),
+    }
+    if partitioned:
+        metadata["dagster/partition_row_count"] = dg.MetadataValue.int(loaded)
+    return metadata
+
+
+def http_metadata(stats: HttpStats) -> dict[str, Any]:
+    """Requests, retries and throttling of the step (counts only: no URL, no credential)."""
+    counts = stats.as_dict()
+    return {
+        "http_requests": dg.MetadataValue.int(counts["requests"]),
+        "http_retries": dg.MetadataValue.int(counts["retries"]),
+        "http_throttled": dg.MetadataValue.int(counts["throttled"]),
+        "http_by_status": dg.MetadataValue.json(counts["by_status"]),
+    }
+
+
+def with_table_metadata(
+    events: Iterable[dg.MaterializeResult],
+    pipeline: dlt.Pipeline,
+    *,
+    partitioned: bool = False,
+    extra: Mapping[str, Any] | None = None,
+) -> Iterator[dg.MaterializeResult]:
+    """dagster-dlt's materializations, with counts that work for empty tables and the run's HTTP stats."""
+    for event in events:
+        key = event.asset_key
+        table = key.path[-1] if key else None
+        metadata = dict(event.metadata or {})
+        metadata.pop("jobs", None)  # per-file load-job details: noise in the UI
+        if table:
+            metadata.update(table_metadata(pipeline, table, partitioned=partitioned))
+        metadata.update(extra or {})
+        yield event._replace(metadata=metadata)

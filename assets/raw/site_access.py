@@ -1,0 +1,39 @@
+"""What a raw step needs before it fetches: the sync file, its secrets, the callable sites, HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+from assets.resources import JiraSecretsResource, SyncConfigResource
+from pipelines.config import SyncConfig
+from pipelines.jira.client import JiraHttp
+from pipelines.jira.runtime import ResolvedSites, resolve_sites
+
+
+@dataclass
+class StepSites:
+    """The sites of one step. Sites that cannot be called are already in `resolved.failures`."""
+
+    config: SyncConfig
+    resolved: ResolvedSites
+    http: JiraHttp
+
+    def finish(self) -> None:
+        """After the healthy sites landed: fail the step naming each failed site and what to do."""
+        self.resolved.failures.raise_if_any()
+
+
+def open_sites(
+    context: dg.AssetExecutionContext, sync_config: SyncConfigResource, jira_secrets: JiraSecretsResource
+) -> StepSites:
+    config = sync_config.load()
+    environ = jira_secrets.environ()
+    config.check_environment(environ=environ)
+    resolved = resolve_sites(config, environ)
+    for line in resolved.failures.lines():
+        context.log.warning(f"skipping {line}")
+    names = ", ".join(site.name for site in resolved.sites) or "none"
+    context.log.info(f"syncing sites: {names}")
+    return StepSites(config=config, resolved=resolved, http=JiraHttp(config.http))
