@@ -22,6 +22,7 @@ from assets.core.common import KINDS, PUBLISH_GROUP
 from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
 
 PUBLISHED_SCHEMAS = ("jira", "analytics")
+SNAPSHOT_KEY = dg.AssetKey(["publish", "analyst_snapshot"])
 
 
 def _quote(path: Path) -> str:
@@ -91,7 +92,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, publish_path: Path, run_id:
 
 
 @dg.asset(
-    key=["publish", "analyst_snapshot"],
+    key=SNAPSHOT_KEY,
     group_name=PUBLISH_GROUP,
     pool=WAREHOUSE_POOL,
     kinds=KINDS,

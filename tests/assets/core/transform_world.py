@@ -17,10 +17,18 @@ from assets.analytics.checks import ANALYTICS_CHECKS
 from assets.core import CORE_ASSETS
 from assets.core.checks import CORE_CHECKS
 from assets.core.raw_views import create_contract_tables
+from assets.publish.checks import analyst_snapshot_opens
 from assets.publish.snapshot import analyst_snapshot
 from assets.resources import SyncConfigResource, WarehouseResource
 
-TRANSFORMS = [*CORE_ASSETS, *ANALYTICS_ASSETS, analyst_snapshot, *CORE_CHECKS, *ANALYTICS_CHECKS]
+TRANSFORMS = [
+    *CORE_ASSETS,
+    *ANALYTICS_ASSETS,
+    analyst_snapshot,
+    *CORE_CHECKS,
+    *ANALYTICS_CHECKS,
+    analyst_snapshot_opens,
+]
 
 ALPHA = "cloud-alpha"  # groups_api site
 BETA = "cloud-beta"  # teams_api site
@@ -39,6 +47,7 @@ def write_sync_file(
     type_keywords: Mapping[str, list[str]] | None = None,
     accounts_csv: Path | None = None,
     other_share_warn: float = 0.2,
+    publish_name: str = "jira_analytics.duckdb",
 ) -> Path:
     """A sync file with tenant acme and two sites: alpha (groups_api), beta (teams_api, org-1)."""
     mappings: dict[str, Any] = {"other_share_warn": other_share_warn}
@@ -48,7 +57,7 @@ def write_sync_file(
         "version": 1,
         "warehouse": {
             "path": str(directory / "warehouse.duckdb"),
-            "publish_path": str(directory / "published" / "analytics.duckdb"),
+            "publish_path": str(directory / "published" / publish_name),
         },
         "mappings": mappings,
         "tenants": [
