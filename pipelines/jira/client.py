@@ -10,9 +10,12 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -162,6 +165,33 @@ def jira_error_messages(response: requests.Response) -> str:
     return "; ".join(messages)[:500]
 
 
+_parsing = 0
+_parsing_lock = threading.Lock()
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while a page is parsed (a page allocates ~100k containers at once).
+
+    JSON trees hold no reference cycles, yet each burst of allocations triggers collections that
+    walk every tracked object; pausing them roughly halves parse time. Re-enabled when the last
+    parsing thread is done, and only if it was enabled before.
+    """
+    global _parsing
+    with _parsing_lock:
+        if _parsing == 0:
+            gc_paused.was_enabled = gc.isenabled()  # type: ignore[attr-defined]
+            gc.disable()
+        _parsing += 1
+    try:
+        yield
+    finally:
+        with _parsing_lock:
+            _parsing -= 1
+            if _parsing == 0 and gc_paused.was_enabled:  # type: ignore[attr-defined]
+                gc.enable()
+
+
 def raise_for_jira_status(response: requests.Response, *args: Any, **kwargs: Any) -> None:
     """Response hook: parse JSON once with orjson, or raise a JiraRequestError naming the request.
 
@@ -170,7 +200,8 @@ def raise_for_jira_status(response: requests.Response, *args: Any, **kwargs: Any
     """
     status = response.status_code
     if status < 400:
-        parsed = orjson.loads(response.content) if response.content else None
+        with gc_paused():
+            parsed = orjson.loads(response.content) if response.content else None
         response.json = lambda **_: parsed  # type: ignore[method-assign]
         return
     what = describe_request(response.request)
