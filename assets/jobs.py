@@ -35,7 +35,7 @@ def build_job_definitions(config: SyncConfig, assets: dg.Definitions) -> dg.Defi
         jobs.append(
             dg.define_asset_job(
                 ISSUES_BACKFILL_JOB,
-                selection=dg.AssetSelection.keys(*sorted(backfill_keys)),
+                selection=dg.AssetSelection.assets(*sorted(backfill_keys)),
                 description=(
                     "Historical import of issues and their full changelogs by created month. "
                     "Launch it over a partition range: the range runs as one bounded, stateless run."
@@ -78,7 +78,7 @@ def build_job_definitions(config: SyncConfig, assets: dg.Definitions) -> dg.Defi
         )
         jobs.append(asset_job)
         if job.cron:
-            schedules.append(_schedule(asset_job, job, _is_partitioned(graph, keys)))
+            schedules.append(_schedule(asset_job, job, _partitions(graph, keys)))
     return dg.Definitions(jobs=jobs, schedules=schedules)
 
 
@@ -99,18 +99,43 @@ def _parse_selection(config: SyncConfig, index: int, job: JobConfig) -> dg.Asset
 
 
 def _resolve(selection: dg.AssetSelection, graph) -> set[dg.AssetKey]:
-    return set(selection.resolve(graph, allow_missing=True))
+    """Materializable keys only: other areas may reference raw tables no site syncs."""
+    return {key for key in selection.resolve(graph, allow_missing=True) if graph.get(key).is_materializable}
 
 
-def _is_partitioned(graph, keys: set[dg.AssetKey]) -> bool:
-    return any(graph.get(key).partitions_def is not None for key in keys)
+def _partitions(graph, keys: set[dg.AssetKey]) -> dg.PartitionsDefinition | None:
+    return next((p for key in keys if (p := graph.get(key).partitions_def) is not None), None)
 
 
-def _schedule(asset_job, job: JobConfig, partitioned: bool):
+def _schedule(asset_job, job: JobConfig, partitions: dg.PartitionsDefinition | None):
     """A cron schedule; a job with partitioned assets refreshes the latest partition on each tick."""
     name = f"{job.name}_schedule"
-    if partitioned:
-        return dg.build_schedule_from_partitioned_job(
-            asset_job, name=name, cron_schedule=job.cron, execution_timezone="UTC"
+    if partitions is None:
+        return dg.ScheduleDefinition(
+            name=name, job=asset_job, cron_schedule=job.cron, execution_timezone="UTC"
         )
-    return dg.ScheduleDefinition(name=name, job=asset_job, cron_schedule=job.cron, execution_timezone="UTC")
+
+    @dg.schedule(
+        name=name,
+        job=asset_job,
+        cron_schedule=job.cron,
+        execution_timezone="UTC",
+        description=f"{job.name} on the latest partition (the current month) at {job.cron!r} (UTC)",
+    )
+    def latest_partition(context: dg.ScheduleEvaluationContext):
+        key = _partition_at(partitions, context.scheduled_execution_time)
+        if key is None:
+            return dg.SkipReason("no partition exists yet at this time (history_start is later)")
+        return dg.RunRequest(partition_key=key)
+
+    return latest_partition
+
+
+def _partition_at(partitions: dg.PartitionsDefinition, moment) -> str | None:
+    """The partition containing `moment` (a time window), or the last one for other kinds."""
+    if not isinstance(partitions, dg.TimeWindowPartitionsDefinition) or moment is None:
+        return partitions.get_last_partition_key()
+    first = partitions.get_first_partition_window()
+    if first is None or moment < first.start:
+        return None
+    return partitions.get_partition_key_for_timestamp(moment.timestamp())

@@ -1,0 +1,231 @@
+"""The Dagster definitions generated from a sync file: keys, groups, pools, partitions, jobs."""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+# pytest's prepend import mode puts tests/ on sys.path, where tests/assets and tests/pipelines
+# pass for namespace packages `assets` and `pipelines`; a regular package on any entry wins.
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.append(str(REPO))
+for _shadowed in ("assets", "pipelines"):
+    if _shadowed in sys.modules and getattr(sys.modules[_shadowed], "__file__", None) is None:
+        del sys.modules[_shadowed]
+
+from assets.definitions import build_definitions  # noqa: E402
+from assets.jobs import ISSUES_BACKFILL_JOB  # noqa: E402
+from assets.resources import WAREHOUSE_POOL, shared_resources  # noqa: E402
+from pipelines.config import SyncConfigError, load_sync_config  # noqa: E402
+
+SECRET_VARS = (
+    "JIRA_CLIENT_ID",
+    "JIRA_SECRET",
+    "JIRA_REDIRECT_URI",
+    "JIRA_TEAMS_EMAIL",
+    "JIRA_TEAMS_API_TOKEN",
+)
+RAW_TABLES = {
+    "sites",
+    "projects",
+    "issue_types",
+    "statuses",
+    "status_categories",
+    "users",
+    "groups",
+    "group_members",
+    "teams",
+    "team_members",
+    "issues",
+    "issue_changelog",
+    "issue_updates",
+    "issue_deletions",
+    "project_access",
+}
+
+ISSUE_TABLES = {"issues", "issue_changelog", "issue_updates", "issue_deletions", "project_access"}
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in a scratch directory (dlt creates its working dirs relative to it), no secrets set."""
+    monkeypatch.chdir(tmp_path)
+    for name in SECRET_VARS:
+        monkeypatch.delenv(name, raising=False)
+    warnings.simplefilter("ignore", dg.BetaWarning)
+
+
+def write_sync_file(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "sync.yaml"
+    path.write_text(body)
+    return path
+
+
+SITE = """
+tenants:
+  - id: t1
+    sites:
+      - name: one
+        url: https://one.example.net
+        team_sync: {method: %s}
+        entities: [%s]
+"""
+
+
+def small_config(tmp_path: Path, entities: str, team_method: str = "none", jobs: str = ""):
+    body = "version: 1\nsync: {history_start: 2024-03-15}\n" + jobs + SITE % (team_method, entities)
+    return load_sync_config(write_sync_file(tmp_path, body))
+
+
+def raw_keys(defs: dg.Definitions) -> set[str]:
+    """The jira_raw tables that have a materializable asset (other areas may reference more)."""
+    graph = defs.resolve_asset_graph()
+    return {
+        node.key.path[1]
+        for node in graph.asset_nodes
+        if node.key.path[0] == "jira_raw" and node.is_materializable
+    }
+
+
+def test_repo_sync_file_loads_without_any_secret_set() -> None:
+    assert not any(os.environ.get(name) for name in SECRET_VARS)
+    defs = build_definitions(load_sync_config(REPO / "jira_sync.yaml"))
+    dg.Definitions.validate_loadable(defs)
+    # jira_raw/webhook_events belongs to the webhooks area; every other raw table is ours.
+    assert raw_keys(defs) - {"webhook_events"} == RAW_TABLES
+
+
+def test_repo_sync_file_loads_with_placeholder_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in SECRET_VARS:
+        monkeypatch.setenv(name, "placeholder")
+    defs = build_definitions(load_sync_config(REPO / "jira_sync.yaml"))
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_raw_assets_keys_groups_pools_kinds_and_descriptions() -> None:
+    defs = build_definitions(load_sync_config(REPO / "jira_sync.yaml"))
+    graph = defs.resolve_asset_graph()
+    for table in RAW_TABLES:
+        node = graph.get(dg.AssetKey(["jira_raw", table]))
+        assert node.group_name == "jira_raw", table
+        assert node.pools == {WAREHOUSE_POOL}, table
+        assert node.description and len(node.description) > 40, table
+        assert {"dlt", "duckdb"} <= set(node.kinds), table
+        expected_kind = "issues" if table in ISSUE_TABLES else "reference"
+        assert node.tags["jira_sync/kind"] == expected_kind, table
+        # no phantom upstream assets from dagster-dlt's default translator
+        assert all(parent.path[0] == "jira_raw" for parent in node.parent_keys), table
+
+
+def test_issues_are_monthly_partitions_from_history_start_to_the_current_month(tmp_path: Path) -> None:
+    defs = build_definitions(small_config(tmp_path, "issues"))
+    graph = defs.resolve_asset_graph()
+    for table in ("issues", "issue_changelog"):
+        node = graph.get(dg.AssetKey(["jira_raw", table]))
+        partitions = node.partitions_def
+        assert isinstance(partitions, dg.TimeWindowPartitionsDefinition)
+        keys = partitions.get_partition_keys()
+        assert keys[0] == "2024-03-01"  # the month of history_start
+        assert keys[-1] == datetime.now(UTC).strftime("%Y-%m-01")  # end_offset: the current month exists
+        assert node.backfill_policy == dg.BackfillPolicy.single_run()
+        assert "created never changes" in (node.description or "")
+    for table in ("issue_updates", "issue_deletions", "project_access"):
+        assert graph.get(dg.AssetKey(["jira_raw", table])).partitions_def is None
+    backfill = defs.resolve_job_def(ISSUES_BACKFILL_JOB)
+    assert backfill.partitions_def is not None
+    assert {k.path[1] for k in backfill.asset_layer.selected_asset_keys} == {"issues", "issue_changelog"}
+
+
+def test_only_what_the_sites_select_is_defined(tmp_path: Path) -> None:
+    defs = build_definitions(small_config(tmp_path, "projects, users"))
+    assert raw_keys(defs) - {"webhook_events"} == {"sites", "projects", "users"}
+    assert ISSUES_BACKFILL_JOB not in {job.name for job in defs.jobs}
+
+    defs = build_definitions(small_config(tmp_path, "statuses, teams", team_method="groups_api"))
+    assert raw_keys(defs) - {"webhook_events"} == {
+        "sites",
+        "statuses",
+        "status_categories",
+        "groups",
+        "group_members",
+    }
+
+
+def test_teams_api_sites_define_the_teams_assets(tmp_path: Path) -> None:
+    team_sync = "teams_api, organization_id: org-1, email_env: T_EMAIL, api_token_env: T_TOKEN"
+    body = "version: 1\n" + SITE % (team_sync, "teams")
+    defs = build_definitions(load_sync_config(write_sync_file(tmp_path, body)))
+    assert raw_keys(defs) - {"webhook_events"} == {"sites", "teams", "team_members"}
+    secrets = shared_resources(load_sync_config(tmp_path / "sync.yaml"))["jira_secrets"]
+    assert {s.env for s in secrets.secrets} >= {"T_EMAIL", "T_TOKEN", "JIRA_SECRET"}
+
+
+def test_jobs_and_schedules_come_from_the_sync_file(tmp_path: Path) -> None:
+    jobs = (
+        "jobs:\n"
+        "  - {name: refs, select: 'tag:\"jira_sync/kind\"=\"reference\"', cron: '0 2 * * *'}\n"
+        "  - {name: census, select: 'key:\"jira_raw/issue_deletions\"'}\n"
+        "  - {name: current_month, select: 'key:\"jira_raw/issues\"', cron: '0 * * * *'}\n"
+    )
+    defs = build_definitions(small_config(tmp_path, "issues, projects", jobs=jobs))
+    refs = defs.resolve_job_def("refs")
+    assert {k.path[1] for k in refs.asset_layer.selected_asset_keys} == {"sites", "projects"}
+    # the census multi-asset writes both of its tables, so a selection of one brings the other
+    census = defs.resolve_job_def("census")
+    assert {k.path[1] for k in census.asset_layer.selected_asset_keys} == {
+        "issue_deletions",
+        "project_access",
+    }
+    assert {s.name for s in defs.schedules} == {"refs_schedule", "current_month_schedule"}
+    schedules = {
+        name: defs.resolve_schedule_def(name) for name in ("refs_schedule", "current_month_schedule")
+    }
+    assert schedules["refs_schedule"].cron_schedule == "0 2 * * *"
+    assert schedules["current_month_schedule"].cron_schedule == "0 * * * *"
+    # the partitioned job's schedule re-syncs the month of each tick
+    tick = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2025, 5, 3, 7, tzinfo=UTC), repository_def=defs.get_repository_def()
+    )
+    request = schedules["current_month_schedule"].evaluate_tick(tick).run_requests[0]
+    assert request.partition_key == "2025-05-01"
+
+
+@pytest.mark.parametrize(
+    ("select", "promise"),
+    [
+        ("grop:jira_raw", "is not a Dagster asset selection"),
+        ('key:"jira_raw/issues', "is not a Dagster asset selection"),
+        ("group:no_such_group", "matches no asset"),
+    ],
+)
+def test_a_bad_job_selection_names_the_file_and_the_key(tmp_path: Path, select: str, promise: str) -> None:
+    jobs = f"jobs:\n  - name: ok\n    select: 'group:jira_raw'\n  - name: broken\n    select: '{select}'\n"
+    config = small_config(tmp_path, "issues", jobs=jobs)
+    with pytest.raises(SyncConfigError) as caught:
+        build_definitions(config)
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path / 'sync.yaml'}: jobs[1].select: ")
+    assert promise in message
+    assert "group:jira_raw" in message  # says what to write instead
+
+
+def test_a_job_may_not_take_the_backfill_jobs_name(tmp_path: Path) -> None:
+    jobs = f"jobs:\n  - name: {ISSUES_BACKFILL_JOB}\n    select: 'group:jira_raw'\n"
+    with pytest.raises(SyncConfigError, match=r"jobs\[0\]\.name: .*built-in issues backfill job"):
+        build_definitions(small_config(tmp_path, "issues", jobs=jobs))
+
+
+def test_secrets_are_env_vars_resolved_at_run_time_not_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JIRA_SECRET", "s3cr3t-value-never-in-definitions")
+    config = load_sync_config(REPO / "jira_sync.yaml")
+    secrets = shared_resources(config)["jira_secrets"]
+    by_env = {s.env: s.value for s in secrets.secrets}
+    assert isinstance(by_env["JIRA_SECRET"], dg.EnvVar)
+    assert by_env["JIRA_SECRET"] == "JIRA_SECRET"  # the variable's name, not its value
