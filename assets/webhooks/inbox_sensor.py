@@ -1,0 +1,63 @@
+"""Sees new rows in the receiver's inbox and asks for a webhook ingest run (no warehouse access).
+
+The cursor is the highest inbox `seq` already handed to a run. A run drains everything pending
+when it executes, so while one is queued or running the sensor waits; rows that are still
+pending after the last run finished (it failed) get a bounded number of numbered retries.
+"""
+
+import dagster as dg
+
+from assets.resources import SyncConfigResource
+from assets.webhooks.ingest import WEBHOOK_EVENTS_KEY
+from webhook_receiver.inbox import Inbox
+
+INBOX_SENSOR = "jira_webhook_inbox"
+# Dagster's daemon evaluates sensors about every 5 s at best; with a run's start-up this keeps a
+# change made in Jira visible in jira.issues well within a minute (see docs/webhooks.md).
+INBOX_INTERVAL_SECONDS = 5
+INGEST_TAG = "jira_sync/webhook_ingest"
+MAX_RETRIES = 3
+
+
+@dg.sensor(
+    name=INBOX_SENSOR,
+    asset_selection=[WEBHOOK_EVENTS_KEY],
+    minimum_interval_seconds=INBOX_INTERVAL_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests a webhook ingest run when the receiver's inbox holds undrained deliveries.",
+)
+def webhook_inbox_sensor(
+    context: dg.SensorEvaluationContext, sync_config: SyncConfigResource
+) -> dg.SensorResult | dg.SkipReason:
+    path = sync_config.load().webhooks.inbox
+    if not path.exists():
+        return dg.SkipReason(f"no inbox at {path} yet (the receiver creates it on its first start)")
+    inbox = Inbox(path)
+    try:
+        stats = inbox.stats()
+    finally:
+        inbox.close()
+    cursor = int(context.cursor or 0)
+    if stats.pending == 0:
+        return dg.SensorResult(skip_reason="inbox fully drained", cursor=str(max(cursor, stats.last_seq)))
+    runs = context.instance.get_runs(filters=dg.RunsFilter(tags={INGEST_TAG: "drain"}), limit=20)
+    if any(not run.is_finished for run in runs):
+        return dg.SkipReason(f"{stats.pending} pending; an ingest run is already queued or running")
+    run_key = f"inbox:{stats.last_seq}"
+    if stats.last_seq <= cursor:
+        # Everything pending was handed to a run that finished without draining it: retry a few times.
+        keys = [run.tags.get("dagster/run_key", "") for run in runs]
+        attempts = sum(1 for key in keys if key == run_key or key.startswith(f"{run_key}:retry"))
+        if attempts > MAX_RETRIES:
+            return dg.SkipReason(
+                f"{stats.pending} deliveries still pending after {attempts} ingest runs up to inbox seq "
+                f"{stats.last_seq}; see the failed runs of {'/'.join(WEBHOOK_EVENTS_KEY.path)}"
+            )
+        run_key = f"{run_key}:retry{attempts}"
+    context.log.info(f"{stats.pending} pending deliveries (last seq {stats.last_seq}): requesting {run_key}")
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(run_key=run_key, asset_selection=[WEBHOOK_EVENTS_KEY], tags={INGEST_TAG: "drain"})
+        ],
+        cursor=str(stats.last_seq),
+    )

@@ -1,0 +1,112 @@
+"""Keeps every site's 30-day dynamic webhook alive: refresh before expiry, re-register if it vanished.
+
+Each tick lists the app's webhooks per site (cheap GETs, short timeouts; no warehouse access) and
+asks for a `jira.webhook_registrations` run only when a site needs one. Run keys name the work
+(`refresh:<cloud_id>:<expiry date>`, `register:<cloud_id>:<Jira date>`), so Dagster launches each
+refresh once; a retry gets a numbered key only after the previous run for that work finished
+and the site still needs it. All decisions use Jira's clock (see DynamicWebhookClient.jira_now).
+"""
+
+from datetime import timedelta
+
+import dagster as dg
+
+from assets.resources import JiraSecretsResource, SyncConfigResource
+from assets.webhooks.registrations import REGISTRATIONS_KEY, WebhookRegistrationsConfig
+from pipelines.config import HttpConfig
+from pipelines.webhooks.client import WebhookAdminError
+from pipelines.webhooks.lifecycle import SiteWebhooks, inspect
+from pipelines.webhooks.operations import WebhookSite
+from pipelines.webhooks.sites import open_webhook_sites
+
+LIFECYCLE_SENSOR = "jira_webhook_lifecycle"
+# Refreshes are due days ahead (webhooks.refresh_before_days), so hourly ticks are plenty.
+LIFECYCLE_INTERVAL_SECONDS = 3600
+# Tag on every run this sensor asks for: the work it does, so a retry can find earlier attempts.
+WORK_TAG = "jira_sync/webhook_work"
+# A sensor tick must finish well within Dagster's 60 s sensor timeout.
+SENSOR_HTTP = HttpConfig(max_requests_per_second=10, concurrency=1, max_attempts=2, timeout_seconds=10)
+_OP_NAME = "__".join(REGISTRATIONS_KEY.path)
+
+
+def plan_site(site: WebhookSite, state: SiteWebhooks, refresh_before: timedelta) -> tuple[str, str] | None:
+    """(work, reason) when the site needs a reconcile run, else None."""
+    current = state.current
+    if state.status(refresh_before) == "url_conflict":
+        return None  # an operator decides (create --replace-url); the registrations check shows ERROR
+    if current is None:
+        return f"register:{site.cloud_id}:{state.jira_now:%Y-%m-%d}", "no webhook is registered"
+    if current.expires_at - state.jira_now <= refresh_before:
+        return (
+            f"refresh:{site.cloud_id}:{current.expires_at:%Y-%m-%d}",
+            f"webhook {current.id} expires {current.expires_at:%Y-%m-%d %H:%M} UTC",
+        )
+    if state.duplicates or state.stale:
+        ids = ",".join(str(w.id) for w in (*state.duplicates, *state.stale))
+        return f"cleanup:{site.cloud_id}:{ids}", f"extra webhooks {ids}"
+    return None
+
+
+def _run_key(instance: dg.DagsterInstance, work: str, *, retry: bool = True) -> str | None:
+    """`work` the first time; `work:retryN` once earlier runs finished without fixing it; None while one runs."""
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={WORK_TAG: work}))
+    if any(not run.is_finished for run in runs):
+        return None
+    if not runs:
+        return work
+    return f"{work}:retry{len(runs)}" if retry else None
+
+
+def _request(run_key: str, work: str, action: str, sites: list[str]) -> dg.RunRequest:
+    return dg.RunRequest(
+        run_key=run_key,
+        asset_selection=[REGISTRATIONS_KEY],
+        run_config=dg.RunConfig(ops={_OP_NAME: WebhookRegistrationsConfig(action=action, sites=sites)}),
+        tags={WORK_TAG: work},
+    )
+
+
+@dg.sensor(
+    name=LIFECYCLE_SENSOR,
+    asset_selection=[REGISTRATIONS_KEY],
+    minimum_interval_seconds=LIFECYCLE_INTERVAL_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Refreshes dynamic webhooks before they expire and re-registers vanished ones (one per site).",
+)
+def webhook_lifecycle_sensor(
+    context: dg.SensorEvaluationContext, sync_config: SyncConfigResource, jira_secrets: JiraSecretsResource
+) -> dg.SensorResult | dg.SkipReason:
+    sync = sync_config.load()
+    refresh_before = timedelta(days=sync.webhooks.refresh_before_days)
+    requests: list[dg.RunRequest] = []
+    notes: list[str] = []
+    jira_now = None
+    with open_webhook_sites(sync, jira_secrets.environ(), http_config=SENSOR_HTTP) as selected:
+        notes += [str(problem) for problem in selected.problems]
+        for site in selected.sites:
+            try:
+                state = inspect(site.client, site.spec)
+            except WebhookAdminError as exc:
+                notes.append(str(exc))
+                continue
+            jira_now = state.jira_now
+            planned = plan_site(site, state, refresh_before)
+            if planned is None:
+                continue
+            work, reason = planned
+            run_key = _run_key(context.instance, work)
+            if run_key is not None:
+                context.log.info(f"{site.label}: {reason}: requesting {run_key}")
+                requests.append(_request(run_key, work, "reconcile", [site.site_name]))
+    if not requests and jira_now is not None:
+        # Once a week, record every site's state so the registrations check reflects today.
+        year, week, _ = jira_now.isocalendar()
+        work = f"observe:{year}-W{week:02d}"
+        run_key = _run_key(context.instance, work, retry=False)
+        if run_key is not None:
+            requests.append(_request(run_key, work, "observe", []))
+    for note in notes:
+        context.log.warning(note)
+    if not requests:
+        return dg.SkipReason("; ".join(notes) or "every webhook is alive beyond the refresh window")
+    return dg.SensorResult(run_requests=requests)
