@@ -1,0 +1,120 @@
+"""The simulator's Starlette app: every surface on one port.
+
+| surface                         | where                                                   |
+|---------------------------------|---------------------------------------------------------|
+| REST v2/v3, Basic auth          | `/site/<name>/rest/api/{2,3}/...`                        |
+| REST v2/v3, OAuth gateway       | `/ex/jira/<cloudId>/rest/api/{2,3}/...`                  |
+| OAuth 2.0 (3LO)                 | `/authorize`, `/oauth/token`, `/oauth/token/accessible-resources`, `/me` |
+| admin (not Jira)                | `/_sim/...`                                              |
+
+Areas add their routes to `create_app`'s lists, one line each. Doubled slashes in paths are
+collapsed first, as Jira tolerates them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from jira_simulator import admin, oauth
+from jira_simulator.cursors import SearchCursors
+from jira_simulator.errors import EXCEPTION_HANDLERS, OrjsonResponse
+from jira_simulator.faults import FaultAdmin, FaultInjector, FaultState
+from jira_simulator.index import Indexes
+from jira_simulator.model import World
+from jira_simulator.options import SimulatorOptions
+from jira_simulator.requestlog import RequestLog, RequestLogMiddleware
+from jira_simulator.rest import routes as rest_routes
+from jira_simulator.security import RestAuthentication
+from jira_simulator.truth import ground_truth
+
+_SLASHES = re.compile(r"//+")
+
+
+class CollapseSlashes:
+    """`/rest/api/3//issue/X` is `/rest/api/3/issue/X`, as Jira answers both."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "//" in scope["path"]:
+            scope = dict(scope)
+            scope["path"] = _SLASHES.sub("/", scope["path"])
+            if scope.get("raw_path"):
+                scope["raw_path"] = _SLASHES.sub("/", scope["raw_path"].decode("latin-1")).encode("latin-1")
+        await self.app(scope, receive, send)
+
+
+def _area_routes(name: str, world: World) -> list[BaseRoute]:
+    """`routes(world)` of a platform area, or nothing while its module is not in this checkout."""
+    try:
+        module = importlib.import_module(f"jira_simulator.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"jira_simulator.{name}":
+            raise
+        return []
+    return module.routes(world)
+
+
+def create_app(world: World, *, options: SimulatorOptions) -> Starlette:
+    indexes = Indexes(world)
+    fault_state = FaultState(options, world)
+    request_log = RequestLog()
+
+    async def health(request: Request) -> Response:
+        return OrjsonResponse(
+            {
+                "status": "ok",
+                "sites": {s.cloud_id: s.name for s in world.sites.values()},
+                "issues": sum(len(s.issues) for s in world.sites.values()),
+                "admin_email": world.admin.email,
+            }
+        )
+
+    async def truth(request: Request) -> Response:
+        return OrjsonResponse(ground_truth(world))
+
+    rest: list[BaseRoute] = [
+        *rest_routes(),
+        *_area_routes("webhooks", world),
+    ]
+    routes: list[BaseRoute] = [
+        Route("/_sim/health", health, methods=["GET"]),
+        Route("/_sim/truth", truth, methods=["GET"]),
+        *admin.routes(world),
+        *oauth.routes(world),
+        *FaultAdmin(fault_state).routes(),
+        *request_log.routes(),
+        *_area_routes("teams_api", world),
+        Mount(
+            "/site/{site_name}/rest/api/{version}",
+            routes=rest,
+            middleware=[Middleware(RestAuthentication, world=world, style="site")],
+        ),
+        Mount(
+            "/ex/jira/{cloud_id}/rest/api/{version}",
+            routes=rest,
+            middleware=[Middleware(RestAuthentication, world=world, style="gateway")],
+        ),
+    ]
+    middleware = [
+        Middleware(CollapseSlashes),
+        Middleware(RequestLogMiddleware, log=request_log),
+        Middleware(FaultInjector, state=fault_state),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS)
+    app.state.world = world
+    app.state.options = options
+    app.state.indexes = indexes
+    app.state.cursors = SearchCursors()
+    app.state.fault_state = fault_state
+    app.state.request_log = request_log
+    return app

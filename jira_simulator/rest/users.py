@@ -1,0 +1,112 @@
+"""Users: `users`, `users/search` (bare arrays, every account), `user`, `user/bulk`, `user/groups`, `myself`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from jira_simulator.errors import JiraError, bad_request
+from jira_simulator.model import User
+from jira_simulator.rest.common import READ_USER, RestCall, page_bean, query_int, query_values, respond
+
+SEARCH_DEFAULT = 50
+SEARCH_MAX = 1000
+BULK_DEFAULT = 10
+BULK_MAX = 200
+USER_NOT_FOUND = "Specified user does not exist or you do not have required permissions"
+
+
+def site_users(call: RestCall) -> list[User]:
+    return [call.world.users[a] for a in call.site.user_ids if a in call.world.users]
+
+
+def _with_expansions(call: RestCall, user: User, expand: set[str]) -> dict[str, Any]:
+    body = call.renderer.user(user)
+    if "groups" in expand:
+        groups = [g for g in call.site.groups.values() if user.account_id in g.member_ids]
+        body["groups"] = {
+            "size": len(groups),
+            "items": [
+                {"name": g.name, "groupId": g.group_id, "self": f"{call.base_url}/group?groupId={g.group_id}"}
+                for g in groups
+            ],
+        }
+    if "applicationroles" in expand:
+        body["applicationRoles"] = {"size": 0, "items": []}
+    return body
+
+
+def _expand(request: Request) -> set[str]:
+    return {e.casefold() for e in query_values(request, "expand") or []}
+
+
+async def users_search(request: Request) -> Response:
+    call = RestCall.of(request, READ_USER)
+    start_at = query_int(request, "startAt", 0)
+    max_results = query_int(request, "maxResults", SEARCH_DEFAULT, minimum=0, maximum=SEARCH_MAX)
+    users = site_users(call)[start_at : start_at + max_results]
+    return respond([call.renderer.user(u) for u in users])
+
+
+async def user(request: Request) -> Response:
+    call = RestCall.of(request, READ_USER)
+    account_id = request.query_params.get("accountId")
+    if not account_id:
+        raise bad_request("The accountId query parameter is required.")
+    found = call.world.users.get(account_id)
+    if found is None or account_id not in call.site.user_ids:
+        raise JiraError(404, USER_NOT_FOUND)
+    return respond(_with_expansions(call, found, _expand(request)))
+
+
+async def user_bulk(request: Request) -> Response:
+    call = RestCall.of(request, READ_USER)
+    account_ids = request.query_params.getlist("accountId")
+    if not account_ids:
+        raise bad_request("The accountId query parameter is required; repeat it for each user.")
+    start_at = query_int(request, "startAt", 0)
+    max_results = query_int(request, "maxResults", BULK_DEFAULT, minimum=1, maximum=BULK_MAX)
+    on_site = set(call.site.user_ids)
+    found = [
+        call.world.users[a] for a in dict.fromkeys(account_ids) if a in on_site and a in call.world.users
+    ]
+    values = [call.renderer.user(u) for u in found[start_at : start_at + max_results]]
+    return respond(page_bean(call, values, start_at, max_results, len(found)))
+
+
+async def user_groups(request: Request) -> Response:
+    call = RestCall.of(request, READ_USER)
+    account_id = request.query_params.get("accountId")
+    if not account_id:
+        raise bad_request("The accountId query parameter is required.")
+    if account_id not in call.site.user_ids:
+        raise JiraError(404, USER_NOT_FOUND)
+    return respond(
+        [
+            {"name": g.name, "groupId": g.group_id, "self": f"{call.base_url}/group?groupId={g.group_id}"}
+            for g in call.site.groups.values()
+            if account_id in g.member_ids
+        ]
+    )
+
+
+async def myself(request: Request) -> Response:
+    call = RestCall.of(request, READ_USER)
+    found = call.caller
+    if found is None:
+        raise JiraError(401, "Client must be authenticated to access this resource.")
+    return respond(_with_expansions(call, found, _expand(request)))
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/users/search", users_search, methods=["GET"]),
+        Route("/users", users_search, methods=["GET"]),
+        Route("/user/bulk", user_bulk, methods=["GET"]),
+        Route("/user/groups", user_groups, methods=["GET"]),
+        Route("/user", user, methods=["GET"]),
+        Route("/myself", myself, methods=["GET"]),
+    ]

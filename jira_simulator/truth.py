@@ -1,0 +1,79 @@
+"""Ground truth: what a complete sync with the operator's (admin's) access must end up with.
+
+Named as the `jira_raw` tables (docs/architecture.md): per site (by cloud id) `issues`,
+`issue_changelog` (`"<history_id>:<item_index>"`), `projects`, `issue_types`, `statuses`,
+`status_categories`, `users`, `groups`, `group_members` (`"<group_id>:<account_id>"`, inactive
+members included); per organization `teams` and `team_members` (`"<team_id>:<account_id>"`).
+Each table is `{"count": n, "ids": [...]}`. Computed from the live world, so admin mutations
+show up immediately. Each set mirrors the endpoint a sync reads it from: `statuses` is what
+`GET /status` returns, `users` what `users/search` returns, `issues` what a search sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from jira_simulator.model import STATUS_CATEGORIES, Organization, Site, World
+
+
+def _table(ids: Iterable[str]) -> dict[str, Any]:
+    ordered = list(ids)
+    return {"count": len(ordered), "ids": ordered}
+
+
+def site_truth(world: World, site: Site, viewer_id: str) -> dict[str, Any]:
+    projects = sorted(
+        (p for p in site.projects.values() if not p.archived and viewer_id not in p.hidden_from),
+        key=lambda p: int(p.id),
+    )
+    visible = {p.id for p in projects}
+    issues = sorted((i for i in site.issues.values() if i.project_id in visible), key=lambda i: int(i.id))
+    changelog = [
+        f"{h.id}:{index}" for issue in issues for h in issue.histories for index in range(len(h.items))
+    ]
+    issue_types = [
+        t.id for t in site.issue_types.values() if t.scope_project_id is None or t.scope_project_id in visible
+    ]
+    statuses = [
+        s.id for s in site.statuses.values() if s.scope_project_id is None or s.scope_project_id in visible
+    ]
+    users = [a for a in site.user_ids if a in world.users]
+    groups = sorted(site.groups.values(), key=lambda g: g.name.casefold())
+    members = [f"{g.group_id}:{a}" for g in groups for a in g.member_ids if a in world.users]
+    return {
+        "name": site.name,
+        "url_path": f"/site/{site.name}",
+        "organization_id": site.organization_id,
+        "time_zone": site.time_zone,
+        "issues": _table(i.id for i in issues),
+        "issue_changelog": _table(changelog),
+        "projects": _table(p.id for p in projects),
+        "issue_types": _table(sorted(issue_types, key=int)),
+        "statuses": _table(sorted(statuses, key=int)),
+        "status_categories": _table(str(c) for c in sorted(STATUS_CATEGORIES)),
+        "users": _table(users),
+        "groups": _table(g.group_id for g in groups),
+        "group_members": _table(members),
+    }
+
+
+def organization_truth(organization: Organization) -> dict[str, Any]:
+    teams = sorted((t for t in organization.teams.values() if not t.deleted), key=lambda t: t.team_id)
+    return {
+        "name": organization.name,
+        "site_cloud_ids": list(organization.site_cloud_ids),
+        "teams": _table(t.team_id for t in teams),
+        "team_members": _table(f"{t.team_id}:{a}" for t in teams for a in t.member_ids),
+    }
+
+
+def ground_truth(world: World) -> dict[str, Any]:
+    with world.lock:
+        return {
+            "sites": {
+                cloud_id: site_truth(world, site, world.admin_account_id)
+                for cloud_id, site in world.sites.items()
+            },
+            "organizations": {org_id: organization_truth(org) for org_id, org in world.organizations.items()},
+        }
