@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import signal
 import socket
@@ -107,6 +108,8 @@ def serve(args: argparse.Namespace, options: SimulatorOptions, world: World, sta
     from jira_simulator.app import create_app
 
     app = create_app(world, options=options)
+    # The world lives as long as the server: keep the cyclic collector from rescanning it forever.
+    gc.freeze()
     listener = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((args.host, args.port))

@@ -779,7 +779,7 @@ def parse_date(value: Operand, field_name: str, context: JqlContext) -> int:
     if isinstance(value, Function):
         return _date_function(value, context)
     text = value.strip()
-    if re.fullmatch(r"\d{9,}", text):
+    if re.fullmatch(r"\d+", text):
         return int(text)
     period = _period_ms(text)
     if period is not None:

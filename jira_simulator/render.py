@@ -619,12 +619,10 @@ class Renderer:
         changelog_cap: int = 40,
         children: Callable[[str], list[Issue]] = lambda issue_id: [],
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "expand": ISSUE_EXPAND,
-            "id": issue.id,
-            "self": f"{self.base}/issue/{issue.id}",
-            "key": issue.key,
-        }
+        body: dict[str, Any] = {"id": issue.id, "self": f"{self.base}/issue/{issue.id}", "key": issue.key}
+        if not fields and not expand:
+            return body  # an id-only search answers id, key and self, nothing else
+        body["expand"] = ISSUE_EXPAND
         if fields:
             values: dict[str, Any] = {}
             for field_id in fields:
