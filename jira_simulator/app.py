@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jira_simulator import admin, oauth
+from jira_simulator import admin, oauth, webhooks
 from jira_simulator.cursors import SearchCursors
 from jira_simulator.errors import EXCEPTION_HANDLERS, OrjsonResponse
 from jira_simulator.faults import FaultAdmin, FaultInjector, FaultState
@@ -68,6 +68,7 @@ def create_app(world: World, *, options: SimulatorOptions) -> Starlette:
     indexes = Indexes(world)
     fault_state = FaultState(options, world)
     request_log = RequestLog()
+    webhook_service = webhooks.service(world, options)  # delivery workers run in the app's lifespan
 
     async def health(request: Request) -> Response:
         return OrjsonResponse(
@@ -93,6 +94,7 @@ def create_app(world: World, *, options: SimulatorOptions) -> Starlette:
         *oauth.routes(world),
         *FaultAdmin(fault_state).routes(),
         *request_log.routes(),
+        *webhook_service.admin_routes(),
         *_area_routes("teams_api", world),
         Mount(
             "/site/{site_name}/rest/api/{version}",
@@ -110,7 +112,12 @@ def create_app(world: World, *, options: SimulatorOptions) -> Starlette:
         Middleware(RequestLogMiddleware, log=request_log),
         Middleware(FaultInjector, state=fault_state),
     ]
-    app = Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS)
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=webhook_service.lifespan,
+    )
     app.state.world = world
     app.state.options = options
     app.state.indexes = indexes
