@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("--drop-rate", type=float, default=0.0, help="probability of a dropped connection")
     faults.add_argument("--rate-429", type=float, default=0.0, help="probability of a 429 answer")
     faults.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds of injected 429s")
+    faults.add_argument(
+        "--webhook-retry-backoff", type=float, default=1.0, help="seconds between webhook delivery retries"
+    )
     truth = commands.add_parser("truth", help="print the ground truth of the data options as JSON")
     _data_arguments(truth)
     return parser
@@ -85,6 +88,7 @@ def options_from(args: argparse.Namespace) -> SimulatorOptions:
         rate_429=args.rate_429 if serving else 0.0,
         retry_after_seconds=args.retry_after if serving else 1,
         rate_limit=parse_rate_limit(args.rate_limit if serving else None),
+        webhook_retry_backoff_seconds=args.webhook_retry_backoff if serving else 1.0,
     )
 
 
