@@ -170,6 +170,43 @@ def _event_from_row(row: tuple) -> InboxEvent:
     )
 
 
+_LOOKUP_CHUNK = 300  # 3 bound values per key
+_INSERT_CHUNK = 400  # 10 bound values per row; SQLite allows 32766 per statement
+
+
+def _lookup_sql(count: int) -> str:
+    values = ",".join(["(?,?,?)"] * count)
+    return (
+        f"WITH batch (tenant_id, cloud_id, identifier) AS (VALUES {values}) "
+        "SELECT e.tenant_id, e.cloud_id, e.identifier FROM batch CROSS JOIN inbox_events e "
+        "ON e.tenant_id = batch.tenant_id AND e.cloud_id = batch.cloud_id AND e.identifier = batch.identifier"
+    )
+
+
+def _insert_sql(count: int) -> str:
+    values = ",".join(["(?,?,?,?,?,?,?,?,?,?)"] * count)
+    return (
+        "INSERT INTO inbox_events (tenant_id, cloud_id, identifier, event, issue_id, issue_key, "
+        f"jira_timestamp, received_at, retry_count, payload) VALUES {values} "
+        "ON CONFLICT (tenant_id, cloud_id, identifier) DO NOTHING"
+    )
+
+
+def _row(item: WebhookEvent) -> tuple:
+    return (
+        item.tenant_id,
+        item.cloud_id,
+        item.identifier,
+        item.event,
+        item.issue_id,
+        item.issue_key,
+        item.jira_timestamp_ms,
+        _iso(item.received_at),
+        item.retry_count,
+        item.payload_json,
+    )
+
+
 def _event_key(item: EventKey | InboxEvent | WebhookEvent) -> EventKey:
     if isinstance(item, EventKey):
         return item
@@ -202,28 +239,37 @@ class Inbox:
         return f"Inbox({str(self.path)!r})"
 
     def store(self, events: Sequence[WebhookEvent]) -> list[bool]:
-        stored: list[bool] = []
+        """Commit a batch with a handful of SQLite statements, whatever its size.
+
+        Python's sqlite3 releases the GIL around every statement step; a writer thread that
+        stepped once per row would wait for the busy event loop to hand the GIL back each time.
+        So: one lookup of the keys already stored, one multi-row INSERT per chunk, one COMMIT.
+        The write lock (BEGIN IMMEDIATE) is held throughout, so the lookup stays true.
+        """
+        if not events:
+            return []
+        keys = [item.key for item in events]
         with self._db.write() as connection:
-            for item in events:
-                cursor = connection.execute(
-                    "INSERT INTO inbox_events (tenant_id, cloud_id, identifier, event, issue_id, "
-                    "issue_key, jira_timestamp, received_at, retry_count, payload) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (tenant_id, cloud_id, identifier) DO NOTHING",
-                    (
-                        item.tenant_id,
-                        item.cloud_id,
-                        item.identifier,
-                        item.event,
-                        item.issue_id,
-                        item.issue_key,
-                        item.jira_timestamp_ms,
-                        _iso(item.received_at),
-                        item.retry_count,
-                        item.payload_json,
-                    ),
+            seen: set[tuple[str, str, str]] = set()
+            unique_keys = list(dict.fromkeys(keys))
+            for start in range(0, len(unique_keys), _LOOKUP_CHUNK):
+                chunk = unique_keys[start : start + _LOOKUP_CHUNK]
+                seen.update(
+                    connection.execute(
+                        _lookup_sql(len(chunk)), [value for key in chunk for value in key]
+                    ).fetchall()
                 )
-                stored.append(cursor.rowcount == 1)
+            stored: list[bool] = []
+            rows: list[tuple] = []
+            for item, key in zip(events, keys, strict=True):
+                is_new = key not in seen
+                stored.append(is_new)
+                if is_new:
+                    seen.add(key)
+                    rows.append(_row(item))
+            for start in range(0, len(rows), _INSERT_CHUNK):
+                chunk = rows[start : start + _INSERT_CHUNK]
+                connection.execute(_insert_sql(len(chunk)), [value for row in chunk for value in row])
         return stored
 
     def pending(self, limit: int = 1000, *, after_seq: int = 0) -> list[InboxEvent]:

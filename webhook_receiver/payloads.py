@@ -6,6 +6,7 @@ as Jira sent it (the inbox stores the raw JSON) and is interpreted by the drain.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -74,11 +75,20 @@ def site_base_url(issue_self: str) -> str:
     `https://Acme.atlassian.net:443/rest/api/2/issue/10040` -> `https://acme.atlassian.net`.
     Raises ValueError when the URL is not a Jira REST URL.
     """
-    parts = urlsplit(issue_self)
-    marker = parts.path.find("/rest/api/")
-    if parts.scheme not in ("http", "https") or not parts.hostname or marker < 0:
+    marker = issue_self.find("/rest/api/")
+    base = _site_prefix(issue_self[:marker]) if marker > 0 else None
+    if base is None:
         raise ValueError(f"issue.self {issue_self!r} is not a Jira REST URL (https://<site>/rest/api/...)")
-    return normalise_site_url(urlunsplit((parts.scheme, parts.netloc, parts.path[:marker], "", "")))
+    return base
+
+
+@lru_cache(maxsize=1024)
+def _site_prefix(prefix: str) -> str | None:
+    """Normalised site URL for the part of `issue.self` before `/rest/api/` (None if it is not one)."""
+    parts = urlsplit(prefix)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        return None
+    return normalise_site_url(prefix)
 
 
 def normalise_site_url(url: str) -> str:

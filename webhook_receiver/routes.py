@@ -56,9 +56,8 @@ def _reject(
     return json_response(status, {"error": error, "message": message}, headers)
 
 
-async def receive_webhook(request: Request) -> Response:
-    started = time.perf_counter()
-    receiver: ReceiverState = request.state.receiver
+async def _validate(request: Request, receiver: ReceiverState, started: float) -> WebhookEvent | Response:
+    """Every check of a delivery; the event to store, or the rejection to answer."""
     tenant_id = request.path_params["tenant_id"]
     if not receiver.sites.knows_tenant(tenant_id):
         return _reject(
@@ -126,7 +125,7 @@ async def receive_webhook(request: Request) -> Response:
             403, "site_not_registered", str(exc), tenant_id=tenant_id, started=started, identifier=identifier
         )
 
-    event = WebhookEvent(
+    return WebhookEvent(
         tenant_id=tenant_id,
         cloud_id=site.cloud_id,
         identifier=identifier,
@@ -138,6 +137,15 @@ async def receive_webhook(request: Request) -> Response:
         retry_count=int(retry_text),
         payload_json=body.decode("utf-8"),
     )
+
+
+async def receive_webhook(request: Request) -> Response:
+    started = time.perf_counter()
+    receiver: ReceiverState = request.state.receiver
+    accepted = await _validate(request, receiver, started)
+    if isinstance(accepted, Response):
+        return accepted
+    event = accepted
     try:
         stored = await receiver.writer.write(event)
     except InboxUnavailable as exc:
@@ -145,9 +153,9 @@ async def receive_webhook(request: Request) -> Response:
             logger,
             "webhook.inbox_unavailable",
             level=logging.ERROR,
-            tenant=tenant_id,
-            cloud_id=site.cloud_id,
-            identifier=identifier,
+            tenant=event.tenant_id,
+            cloud_id=event.cloud_id,
+            identifier=event.identifier,
             reason=str(exc),
         )
         return json_response(
@@ -158,16 +166,16 @@ async def receive_webhook(request: Request) -> Response:
     log(
         logger,
         "webhook.accepted",
-        tenant=tenant_id,
-        cloud_id=site.cloud_id,
-        identifier=identifier,
-        webhook_event=payload.webhook_event,
-        issue_key=payload.issue.key,
+        tenant=event.tenant_id,
+        cloud_id=event.cloud_id,
+        identifier=event.identifier,
+        webhook_event=event.event,
+        issue_key=event.issue_key,
         retry=event.retry_count,
         duplicate=not stored,
         ms=round((time.perf_counter() - started) * 1000, 2),
     )
-    return json_response(200, {"status": "stored" if stored else "duplicate", "identifier": identifier})
+    return json_response(200, {"status": "stored" if stored else "duplicate", "identifier": event.identifier})
 
 
 async def healthz(request: Request) -> Response:

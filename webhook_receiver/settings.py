@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -28,7 +29,7 @@ class DeclaredSite(BaseModel):
     cloud_id: str | None = None
     webhooks_enabled: bool = True
 
-    @property
+    @cached_property
     def normalised_url(self) -> str | None:
         return None if self.url is None else normalise_site_url(self.url)
 

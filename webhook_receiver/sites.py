@@ -13,15 +13,19 @@ recognised and a flood of bogus deliveries cannot turn into a flood of file read
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 import anyio.to_thread
 
 from webhook_receiver.payloads import normalise_site_url
 from webhook_receiver.settings import DeclaredSite, TenantSites
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class ConnectedSite(Protocol):
@@ -43,13 +47,35 @@ class ResolvedSite:
     name: str
 
 
-@dataclass
-class _Cached:
-    value: dict
-    loaded_at: float = field(default_factory=time.monotonic)
+class _CachedLookup(Generic[K, V]):
+    """Values loaded in a worker thread and cached; one load in flight per key (no stampede)."""
 
-    def age(self) -> float:
-        return time.monotonic() - self.loaded_at
+    def __init__(self, load: Callable[[K], V]) -> None:
+        self._load = load
+        self._entries: dict[K, tuple[float, V]] = {}
+        self._inflight: dict[K, asyncio.Future[V]] = {}
+
+    async def get(self, key: K, max_age: float) -> V:
+        """The cached value if loaded less than `max_age` seconds ago, else a fresh one."""
+        entry = self._entries.get(key)
+        if entry is not None and time.monotonic() - entry[0] < max_age:
+            return entry[1]
+        load = self._inflight.get(key)
+        if load is None:
+            load = asyncio.ensure_future(self._reload(key))
+            self._inflight[key] = load
+        return await asyncio.shield(load)  # a cancelled waiter must not cancel the shared load
+
+    async def _reload(self, key: K) -> V:
+        try:
+            value = await anyio.to_thread.run_sync(self._load, key)
+            self._entries[key] = (time.monotonic(), value)
+            return value
+        finally:
+            self._inflight.pop(key, None)
+
+    def forget(self, key: K) -> None:
+        self._entries.pop(key, None)
 
 
 class SiteRegistry:
@@ -63,12 +89,17 @@ class SiteRegistry:
         max_age: float = 60.0,
     ) -> None:
         self._tenants = {tenant.tenant_id: tenant for tenant in tenants}
-        self._connected_sites = connected_sites
-        self._registered_webhooks = registered_webhooks
         self.reload_interval = reload_interval
         self.max_age = max_age
-        self._connected: dict[str, _Cached] = {}
-        self._webhooks: dict[tuple[str, str], _Cached] = {}
+
+        def load_connected(tenant_id: str) -> dict[str, str]:
+            return {normalise_site_url(site.url): site.id for site in connected_sites(tenant_id) if site.url}
+
+        def load_webhooks(key: tuple[str, str]) -> frozenset[int]:
+            return frozenset(registered_webhooks(*key))
+
+        self._connected: _CachedLookup[str, dict[str, str]] = _CachedLookup(load_connected)
+        self._webhooks: _CachedLookup[tuple[str, str], frozenset[int]] = _CachedLookup(load_webhooks)
 
     def knows_tenant(self, tenant_id: str) -> bool:
         return tenant_id in self._tenants
@@ -78,32 +109,28 @@ class SiteRegistry:
 
     def forget(self, tenant_id: str) -> None:
         """Drop cached connect-time sites (after a connect): the next delivery re-reads them."""
-        self._connected.pop(tenant_id, None)
+        self._connected.forget(tenant_id)
 
     async def resolve(self, tenant_id: str, base_url: str) -> ResolvedSite:
         """The registered site a delivery from `base_url` belongs to, or `SiteRejected`."""
         tenant = self._tenants[tenant_id]
-        cached = self._connected.get(tenant_id)
-        if cached is None or cached.age() >= self.max_age:
-            cached = await self._load_connected(tenant_id)
+        connected = await self._connected.get(tenant_id, self.max_age)
         try:
-            return _match(tenant, base_url, cached.value)
+            return _match(tenant, base_url, connected)
         except SiteRejected:
-            if cached.age() < self.reload_interval:
+            # a site connected a moment ago: re-read the token file (at most once per interval)
+            reloaded = await self._connected.get(tenant_id, self.reload_interval)
+            if reloaded is connected:
                 raise
-        return _match(tenant, base_url, (await self._load_connected(tenant_id)).value)
+        return _match(tenant, base_url, reloaded)
 
     async def check_matched_webhooks(self, site: ResolvedSite, matched: Sequence[int]) -> None:
         """Reject a delivery none of whose matched webhooks is registered for the site."""
         key = (site.tenant_id, site.cloud_id)
-        cached = self._webhooks.get(key)
-        if cached is None or cached.age() >= self.max_age:
-            cached = await self._load_webhooks(key)
-        registered: frozenset[int] = cached.value["ids"]
-        if (not registered or registered.isdisjoint(matched)) and cached.age() >= self.reload_interval:
+        registered = await self._webhooks.get(key, self.max_age)
+        if not registered or registered.isdisjoint(matched):
             # nothing recorded, or no match: the lifecycle may have recorded a registration since
-            cached = await self._load_webhooks(key)
-            registered = cached.value["ids"]
+            registered = await self._webhooks.get(key, self.reload_interval)
         # No recorded registrations: the site's webhooks were registered by other tooling.
         if registered and registered.isdisjoint(matched):
             raise SiteRejected(
@@ -111,18 +138,6 @@ class SiteRegistry:
                 f"(cloud id {site.cloud_id}; registered: {sorted(registered)}); "
                 f"re-register with `jira-sync webhooks create`"
             )
-
-    async def _load_connected(self, tenant_id: str) -> _Cached:
-        sites = await anyio.to_thread.run_sync(self._connected_sites, tenant_id)
-        cached = _Cached({normalise_site_url(site.url): site.id for site in sites if site.url})
-        self._connected[tenant_id] = cached
-        return cached
-
-    async def _load_webhooks(self, key: tuple[str, str]) -> _Cached:
-        ids = await anyio.to_thread.run_sync(self._registered_webhooks, *key)
-        cached = _Cached({"ids": frozenset(ids)})
-        self._webhooks[key] = cached
-        return cached
 
 
 def _match(tenant: TenantSites, base_url: str, connected: dict[str, str]) -> ResolvedSite:
@@ -139,7 +154,7 @@ def _match(tenant: TenantSites, base_url: str, connected: dict[str, str]) -> Res
 def _find_site(tenant: TenantSites, base_url: str, connected: dict[str, str]) -> tuple[DeclaredSite, str]:
     connected_id = connected.get(base_url)
     for site in tenant.sites:
-        if site.normalised_url != base_url:
+        if site.normalised_url != base_url:  # cached on the model
             continue
         if site.cloud_id and connected_id and site.cloud_id != connected_id:
             raise SiteRejected(

@@ -1,0 +1,120 @@
+"""`jira-sync-receiver`: serve the webhook receiver under uvicorn.
+
+    jira-sync-receiver --host 127.0.0.1 --port 8000 --inbox data/inbox.sqlite [--config jira_sync.yaml]
+
+Tenants and sites come from the sync file (`--config`, else `$JIRA_SYNC_CONFIG`, else
+`jira_sync.yaml`); OAuth app credentials from the environment variables it names. `--workers N`
+runs N processes that share the inbox file (SQLite WAL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+
+from pipelines.config import SyncConfigError, load_sync_config
+from webhook_receiver.app import create_app
+from webhook_receiver.inbox import Inbox, InboxUnavailable
+from webhook_receiver.logging import configure_logging
+from webhook_receiver.settings import ReceiverSettings, settings_from_sync_config
+
+_WORKER_ARGS_ENV = "JIRA_SYNC_RECEIVER_ARGS"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jira-sync-receiver",
+        description="Receive Jira webhooks into a durable inbox (and connect sites).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    parser.add_argument(
+        "--inbox", type=Path, help="SQLite inbox file (default: the sync file's webhooks.inbox)"
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path(os.environ.get("JIRA_SYNC_CONFIG", "jira_sync.yaml")),
+        help="the sync file (default: $JIRA_SYNC_CONFIG or jira_sync.yaml)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="receiver processes sharing the inbox (default 1)"
+    )
+    parser.add_argument("--max-body-bytes", type=int, default=1024 * 1024, help="larger deliveries get 413")
+    parser.add_argument(
+        "--no-connect", action="store_true", help="serve webhooks only (no /auth/jira/* pages)"
+    )
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    return parser
+
+
+def load_settings(
+    config: Path, inbox: Path | None, max_body_bytes: int, connect_enabled: bool
+) -> ReceiverSettings:
+    return settings_from_sync_config(
+        load_sync_config(config),
+        inbox_path=inbox,
+        max_body_bytes=max_body_bytes,
+        connect_enabled=connect_enabled,
+    )
+
+
+def _secrets(settings: ReceiverSettings) -> list[str]:
+    secret = settings.oauth.client_secret
+    return [secret.get_secret_value()] if secret else []
+
+
+def worker_app() -> Starlette:
+    """App factory for `--workers N`: each worker process reloads the sync file and environment."""
+    args = json.loads(os.environ[_WORKER_ARGS_ENV])
+    settings = load_settings(
+        Path(args["config"]),
+        Path(args["inbox"]) if args["inbox"] else None,
+        args["max_body_bytes"],
+        args["connect_enabled"],
+    )
+    configure_logging(args["log_level"], secrets=_secrets(settings))
+    return create_app(settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config, args.inbox, args.max_body_bytes, not args.no_connect)
+        Inbox(settings.inbox_path, busy_timeout_ms=settings.busy_timeout_ms).close()  # fail fast, clearly
+    except (SyncConfigError, InboxUnavailable, ValueError) as exc:
+        print(f"jira-sync-receiver: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(args.log_level, secrets=_secrets(settings))
+    common = {
+        "host": args.host,
+        "port": args.port,
+        "access_log": False,  # its lines would carry query strings (the OAuth callback's code)
+        "log_config": None,
+        "server_header": False,
+        "timeout_graceful_shutdown": 10,
+    }
+    if args.workers > 1:
+        os.environ[_WORKER_ARGS_ENV] = json.dumps(
+            {
+                "config": str(args.config),
+                "inbox": str(args.inbox) if args.inbox else None,
+                "max_body_bytes": args.max_body_bytes,
+                "connect_enabled": not args.no_connect,
+                "log_level": args.log_level,
+            }
+        )
+        uvicorn.run("webhook_receiver.cli:worker_app", factory=True, workers=args.workers, **common)
+    else:
+        uvicorn.run(create_app(settings), **common)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
