@@ -11,9 +11,10 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
-from jira_simulator import admin
+from jira_simulator.app import create_app
 from jira_simulator.generator import generate_world
 from jira_simulator.model import IssueEvent, World
+from jira_simulator.options import SimulatorOptions
 
 
 @contextmanager
@@ -42,7 +43,7 @@ def world() -> World:
 @pytest.fixture(scope="module")
 def http(world: World) -> Iterator[httpx.Client]:
     with (
-        serve(Starlette(routes=admin.routes(world))) as url,
+        serve(create_app(world, options=SimulatorOptions())) as url,
         httpx.Client(base_url=url, timeout=10) as client,
     ):
         yield client

@@ -1,8 +1,4 @@
-"""Each fault mode, observed by a real HTTP client over loopback (uvicorn in a thread).
-
-The app under the middleware is a minimal stand-in for the REST surface (two search endpoints
-returning fixed pages): the fault injector and the request log are what is under test.
-"""
+"""Each fault mode of the whole simulator app, observed by a real HTTP client over loopback."""
 
 from __future__ import annotations
 
@@ -17,18 +13,12 @@ import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from jira_simulator.faults import FaultAdmin, FaultInjector, FaultState, objects_returned
+from jira_simulator.app import create_app
+from jira_simulator.faults import objects_returned
 from jira_simulator.generator import generate_world
 from jira_simulator.model import World
 from jira_simulator.options import SimulatorOptions
-from jira_simulator.requestlog import RequestLog, RequestLogMiddleware
-
-CLOUD = "11111111-2222-3333-4444-555555555555"
 
 
 @contextmanager
@@ -49,44 +39,23 @@ def serve(app: Starlette) -> Iterator[str]:
         thread.join(10)
 
 
-async def _ten_issues(request: Request) -> JSONResponse:
-    return JSONResponse({"issues": [{"id": str(10000 + n)} for n in range(10)], "isLast": True})
-
-
-async def _five_users(request: Request) -> JSONResponse:
-    return JSONResponse([{"accountId": f"u{n}"} for n in range(5)])
-
-
 @pytest.fixture(scope="module")
 def world() -> World:
-    return generate_world(issues=0, seed=1)
+    return generate_world(issues=40, seed=1)
 
 
 @pytest.fixture(scope="module")
-def parts(world: World) -> tuple[FaultState, RequestLog]:
-    return FaultState(SimulatorOptions(seed=42), world), RequestLog()
-
-
-@pytest.fixture(scope="module")
-def base_url(parts: tuple[FaultState, RequestLog]) -> Iterator[str]:
-    state, log = parts
-    app = Starlette(
-        routes=[
-            Route("/site/{site_name}/rest/api/{version}/search/jql", _ten_issues),
-            Route("/ex/jira/{cloud_id}/rest/api/{version}/search/jql", _ten_issues),
-            Route("/ex/jira/{cloud_id}/rest/api/{version}/users/search", _five_users),
-            *FaultAdmin(state).routes(),
-            *log.routes(),
-        ],
-        middleware=[Middleware(RequestLogMiddleware, log=log), Middleware(FaultInjector, state=state)],
-    )
-    with serve(app) as url:
+def base_url(world: World) -> Iterator[str]:
+    with serve(create_app(world, options=SimulatorOptions(seed=42))) as url:
         yield url
 
 
 @pytest.fixture
-def http(base_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, timeout=10) as client:
+def http(base_url: str, world: World) -> Iterator[httpx.Client]:
+    """A Basic-auth (API token) client of the admin; the faults are reset after each test."""
+    with httpx.Client(
+        base_url=base_url, auth=(world.admin.email, world.admin.api_token), timeout=10
+    ) as client:
         yield client
         reset = {
             "latency_ms": 0,
@@ -101,8 +70,20 @@ def http(base_url: str) -> Iterator[httpx.Client]:
         assert client.put("/_sim/faults", json=reset).status_code == 200
 
 
-SITE_SEARCH = "/site/acme/rest/api/3/search/jql"
-GATEWAY_SEARCH = f"/ex/jira/{CLOUD}/rest/api/3/search/jql"
+def _bearer(http: httpx.Client) -> dict[str, str]:
+    code = http.post("/_sim/oauth/grant", json={"scopes": ["read:jira-work", "read:jira-user"]}).json()[
+        "code"
+    ]
+    body = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": "jira-sync-sim",
+        "client_secret": "sim-secret",
+    }
+    return {"Authorization": f"Bearer {http.post('/oauth/token', json=body).json()['access_token']}"}
+
+
+SITE_INFO = "/site/acme/rest/api/3/serverInfo"
 
 
 def test_latency_is_asynchronous_so_concurrent_requests_overlap(http: httpx.Client, base_url: str) -> None:
@@ -111,7 +92,7 @@ def test_latency_is_asynchronous_so_concurrent_requests_overlap(http: httpx.Clie
 
     def one() -> None:
         started = time.perf_counter()
-        httpx.get(f"{base_url}{SITE_SEARCH}", timeout=10).raise_for_status()
+        httpx.get(f"{base_url}{SITE_INFO}", timeout=10).raise_for_status()
         durations.append(time.perf_counter() - started)
 
     started = time.perf_counter()
@@ -127,7 +108,7 @@ def test_latency_is_asynchronous_so_concurrent_requests_overlap(http: httpx.Clie
 
 def test_random_429_carries_atlassians_headers(http: httpx.Client) -> None:
     http.put("/_sim/faults", json={"rate_429": 1, "retry_after_seconds": 2})
-    response = http.get(SITE_SEARCH)
+    response = http.get(SITE_INFO)
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "2"
     assert response.headers["RateLimit-Reason"] == "jira-burst-based"
@@ -141,24 +122,24 @@ def test_random_429_carries_atlassians_headers(http: httpx.Client) -> None:
 def test_random_5xx_are_json_and_reproducible_from_the_seed(http: httpx.Client) -> None:
     def statuses() -> list[int]:
         http.put("/_sim/faults", json={"fault_rate_5xx": 0.5, "seed": 7})
-        return [http.get(SITE_SEARCH).status_code for _ in range(30)]
+        return [http.get(SITE_INFO).status_code for _ in range(30)]
 
     first = statuses()
     assert set(first) - {200} <= {500, 502, 503, 504}
     assert 200 in first and len(set(first)) >= 3
     assert statuses() == first
     http.put("/_sim/faults", json={"fault_rate_5xx": 1})
-    failed = http.get(SITE_SEARCH)
+    failed = http.get(SITE_INFO)
     assert failed.status_code >= 500 and failed.json()["errorMessages"]
 
 
 def test_dropped_connection_gives_the_client_no_response_at_all(http: httpx.Client, base_url: str) -> None:
     http.put("/_sim/faults", json={"drop_rate": 1})
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-        httpx.get(f"{base_url}{SITE_SEARCH}", timeout=5)
+        httpx.get(f"{base_url}{SITE_INFO}", timeout=5)
     host, port = base_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as raw:
-        raw.sendall(f"GET {SITE_SEARCH} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        raw.sendall(f"GET {SITE_INFO} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
         try:
             received = raw.recv(1024)
         except ConnectionResetError:
@@ -168,15 +149,15 @@ def test_dropped_connection_gives_the_client_no_response_at_all(http: httpx.Clie
 
 def test_burst_limit_is_per_endpoint_and_refills(http: httpx.Client) -> None:
     http.put("/_sim/faults", json={"burst_per_second": 5})
-    statuses = [http.get(SITE_SEARCH).status_code for _ in range(12)]
+    statuses = [http.get(SITE_INFO).status_code for _ in range(12)]
     assert statuses[:5] == [200] * 5 and 429 in statuses
-    refused = http.get(SITE_SEARCH)
+    refused = http.get(SITE_INFO)
     assert refused.status_code == 429
     assert refused.headers["RateLimit-Reason"] == "jira-burst-based"
     assert refused.headers["RateLimit-Policy"] == '"jira-burst-based";q=5;w=1'
-    assert http.get("/site/other/rest/api/3/search/jql").status_code == 200  # another site, another bucket
+    assert http.get("/site/globex/rest/api/3/serverInfo").status_code == 200  # another site, another bucket
     time.sleep(0.5)
-    assert http.get(SITE_SEARCH).status_code == 200
+    assert http.get(SITE_INFO).status_code == 200
 
 
 def test_points_quota_blocks_oauth_traffic_until_the_simulated_hour_rolls_over(
@@ -185,42 +166,45 @@ def test_points_quota_blocks_oauth_traffic_until_the_simulated_hour_rolls_over(
     hour_ms = 3_600_000
     now = world.clock.now_ms()
     world.clock.advance(hour_ms - now % hour_ms + 60_000)  # one minute into a fresh hour
+    bearer = _bearer(http)
     http.put("/_sim/faults", json={"points_per_hour": 40})
-    bearer = {"Authorization": "Bearer whatever"}
-    first = http.get(GATEWAY_SEARCH, headers=bearer)  # 1 + 10 issues = 11 points
+    gateway = f"/ex/jira/{world.site_by_name('acme').cloud_id}/rest/api/3"  # type: ignore[union-attr]
+    key = next(iter(world.site_by_name("acme").issue_ids_by_key))  # type: ignore[union-attr]
+    first = http.get(f"{gateway}/issue/{key}", headers=bearer, auth=None)  # 1 + 1 issue = 2 points
     assert first.status_code == 200
     assert first.headers["RateLimit-Policy"] == '"global-app-quota";q=40;w=3600'
     assert "X-RateLimit-NearLimit" not in first.headers
-    users = http.get(f"/ex/jira/{CLOUD}/rest/api/3/users/search", headers=bearer)  # 1 + 5 x 2 = 11
-    assert users.status_code == 200
-    third = http.get(GATEWAY_SEARCH, headers=bearer)  # 33 used, 7 left (< 20%)
-    assert third.headers["X-RateLimit-NearLimit"] == "true"
-    assert third.headers["RateLimit"].startswith('"global-app-quota";r=7;')
-    assert http.get(GATEWAY_SEARCH, headers=bearer).status_code == 200  # 44 used
-    refused = http.get(GATEWAY_SEARCH, headers=bearer)
+    users = http.get(f"{gateway}/users/search", params={"maxResults": 15}, headers=bearer, auth=None)
+    assert users.status_code == 200 and len(users.json()) == 15  # 1 + 15 users x 2 = 31 points
+    near = http.get(f"{gateway}/issue/{key}", headers=bearer, auth=None)  # 35 used, 5 left (< 20%)
+    assert near.headers["X-RateLimit-NearLimit"] == "true"
+    assert near.headers["RateLimit"].startswith('"global-app-quota";r=5;')
+    while http.get(f"{gateway}/issue/{key}", headers=bearer, auth=None).status_code == 200:
+        pass
+    refused = http.get(f"{gateway}/issue/{key}", headers=bearer, auth=None)
     assert refused.status_code == 429
     assert refused.headers["RateLimit-Reason"] == "jira-quota-global-based"
     assert 3000 <= int(refused.headers["Retry-After"]) <= 3540
     assert refused.headers["X-RateLimit-Reset"].endswith(":00:00Z")
-    assert http.get(SITE_SEARCH).status_code == 200  # API-token (site URL) traffic is exempt
+    assert http.get(f"/site/acme/rest/api/3/issue/{key}").status_code == 200  # API-token traffic is exempt
     assert http.get("/_sim/faults").json()["points"]["left"] == 0
     world.clock.advance(hour_ms)
-    assert http.get(GATEWAY_SEARCH, headers=bearer).status_code == 200
+    assert http.get(f"{gateway}/issue/{key}", headers=_bearer(http), auth=None).status_code == 200
 
 
 def test_request_log_counts_per_endpoint_template_and_status(http: httpx.Client) -> None:
     http.post("/_sim/requests/reset")
-    http.get(SITE_SEARCH)
-    http.get("/site/other/rest/api/3/search/jql")
+    http.get(SITE_INFO)
+    http.get("/site/globex/rest/api/3/serverInfo")
     http.put("/_sim/faults", json={"fault_rate_5xx": 1, "seed": 1})
-    http.get(SITE_SEARCH)
+    http.get(SITE_INFO)
     http.put("/_sim/faults", json={"fault_rate_5xx": 0, "drop_rate": 1})
     with pytest.raises(httpx.TransportError):
-        http.get(SITE_SEARCH)
+        http.get(SITE_INFO)
     http.put("/_sim/faults", json={"drop_rate": 0})
     http.get("/nowhere")
     log = http.get("/_sim/requests").json()
-    template = "/site/{site_name}/rest/api/{version}/search/jql"
+    template = "/site/{site_name}/rest/api/{version}/serverInfo"
     counts = {(r["endpoint"], r["status"]): r["count"] for r in log["requests"]}
     assert counts[(template, "200")] == 2
     assert counts[(template, "dropped")] == 1

@@ -12,9 +12,10 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
-from jira_simulator import oauth
+from jira_simulator.app import create_app
 from jira_simulator.generator import generate_world
 from jira_simulator.model import World
+from jira_simulator.options import SimulatorOptions
 
 CLIENT = {"client_id": "jira-sync-sim", "client_secret": "sim-secret"}
 REDIRECT = "http://127.0.0.1:9/callback"
@@ -46,7 +47,7 @@ def world() -> World:
 
 @pytest.fixture(scope="module")
 def base_url(world: World) -> Iterator[str]:
-    with serve(Starlette(routes=oauth.routes(world))) as url:
+    with serve(create_app(world, options=SimulatorOptions())) as url:
         yield url
 
 

@@ -11,9 +11,11 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
-from jira_simulator import mutations, oauth, teams_api
+from jira_simulator import mutations
+from jira_simulator.app import create_app
 from jira_simulator.generator import generate_world
 from jira_simulator.model import Organization, World
+from jira_simulator.options import SimulatorOptions
 
 
 @contextmanager
@@ -46,7 +48,7 @@ def org(world: World) -> Organization:
 
 @pytest.fixture(scope="module")
 def http(world: World) -> Iterator[httpx.Client]:
-    app = Starlette(routes=[*teams_api.routes(world), *oauth.routes(world)])
+    app = create_app(world, options=SimulatorOptions())
     admin = world.admin
     with (
         serve(app) as url,

@@ -15,17 +15,15 @@ import orjson
 import pytest
 import uvicorn
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
-from jira_simulator import admin, oauth, webhooks
-from jira_simulator.errors import EXCEPTION_HANDLERS
+from jira_simulator import webhooks
+from jira_simulator.app import create_app
 from jira_simulator.generator import generate_world
 from jira_simulator.model import World
 from jira_simulator.options import SimulatorOptions
-from jira_simulator.security import RestAuthentication
 
 SECRET = "sim-secret"
 ALL_SCOPES = ["read:jira-work", "manage:jira-webhook", "read:jira-user", "offline_access"]
@@ -78,26 +76,8 @@ def service(world: World) -> webhooks.WebhookService:
 
 @pytest.fixture(scope="module")
 def jira(world: World, service: webhooks.WebhookService) -> Iterator[str]:
-    rest = service.rest_routes()
-    app = Starlette(
-        routes=[
-            *oauth.routes(world),
-            *admin.routes(world),
-            *service.admin_routes(),
-            Mount(
-                "/site/{site_name}/rest/api/{version}",
-                routes=rest,
-                middleware=[Middleware(RestAuthentication, world=world, style="site")],
-            ),
-            Mount(
-                "/ex/jira/{cloud_id}/rest/api/{version}",
-                routes=rest,
-                middleware=[Middleware(RestAuthentication, world=world, style="gateway")],
-            ),
-        ],
-        exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=service.lifespan,
-    )
+    """The whole simulator app; `create_app` picks up the service made above (short timeout)."""
+    app = create_app(world, options=service.options)
     with serve(app) as url:
         yield url
 
