@@ -408,7 +408,7 @@ class Renderer:
             "projectId": int(project.id),
         }
 
-    def version(self, project: Project, version: Version) -> dict[str, Any]:
+    def project_version(self, project: Project, version: Version) -> dict[str, Any]:
         body: dict[str, Any] = {
             "self": f"{self.base}/version/{version.id}",
             "id": version.id,
@@ -592,7 +592,9 @@ class Renderer:
             ]
         if field_id == "fixVersions":
             project = site.projects[issue.project_id]
-            return [self.version(project, v) for v in project.versions if v.id in issue.fix_version_ids]
+            return [
+                self.project_version(project, v) for v in project.versions if v.id in issue.fix_version_ids
+            ]
         if field_id in ("versions", "issuelinks"):
             return []
         if field_id == "description":

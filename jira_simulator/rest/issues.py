@@ -65,7 +65,7 @@ async def bulkfetch(request: Request) -> Response:
         )
         for issue_id in sorted(found, key=int)
     ]
-    return respond({"expand": "schema,names", "issues": issues, "issueErrors": []})
+    return respond({"issues": issues, "issueErrors": []})
 
 
 def routes() -> list[Route]:

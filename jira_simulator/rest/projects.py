@@ -79,7 +79,7 @@ async def project(request: Request) -> Response:
     expand = _expand(request) | {"description", "lead", "issuetypes", "url"}
     body = call.renderer.project(found, expand)
     body["components"] = [call.renderer.component(found, c) for c in found.components]
-    body["versions"] = [call.renderer.version(found, v) for v in found.versions]
+    body["versions"] = [call.renderer.project_version(found, v) for v in found.versions]
     body["roles"] = {
         name: f"{call.base_url}/project/{found.id}/role/{role_id}" for role_id, name, _ in PROJECT_ROLES
     }
@@ -90,7 +90,7 @@ async def project(request: Request) -> Response:
 async def versions(request: Request) -> Response:
     call = RestCall.of(request, READ_WORK)
     found = call.project_or_404(request.path_params["project"])
-    return respond([call.renderer.version(found, v) for v in found.versions])
+    return respond([call.renderer.project_version(found, v) for v in found.versions])
 
 
 async def versions_page(request: Request) -> Response:
@@ -98,7 +98,7 @@ async def versions_page(request: Request) -> Response:
     found = call.project_or_404(request.path_params["project"])
     start_at = query_int(request, "startAt", 0)
     max_results = query_int(request, "maxResults", 50, minimum=1, maximum=100)
-    everything = [call.renderer.version(found, v) for v in found.versions]
+    everything = [call.renderer.project_version(found, v) for v in found.versions]
     return respond(
         page_bean(call, everything[start_at : start_at + max_results], start_at, max_results, len(everything))
     )

@@ -1,0 +1,308 @@
+"""Sampled responses of every REST v3 endpoint the simulator serves, validated against Atlassian's spec.
+
+The spec is `../shared/reference/jira-openapi-v3.json` (next to the repository; CI has it), or the
+file named by `JIRA_OPENAPI_SPEC`. Responses are validated as responses (read-only properties
+allowed, `additionalProperties: false` enforced, `nullable` honoured). Date-times are checked
+against Jira's own rendering `yyyy-MM-dd'T'HH:mm:ss.SSS+hhmm` (Jira's wire format is not RFC
+3339, so a plain RFC 3339 checker would reject real Jira too).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from jsonschema import FormatChecker
+from openapi_schema_validator import OAS30ReadValidator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+from starlette.routing import Route
+
+from jira_simulator.rest import routes as rest_routes
+
+SPEC_PATH = Path(
+    os.environ.get(
+        "JIRA_OPENAPI_SPEC",
+        Path(__file__).resolve().parents[3] / "shared" / "reference" / "jira-openapi-v3.json",
+    )
+)
+pytestmark = pytest.mark.skipif(
+    not SPEC_PATH.exists(),
+    reason=f"Atlassian's OpenAPI spec is not at {SPEC_PATH} (CI provides ../shared; or set JIRA_OPENAPI_SPEC)",
+)
+SPEC_URI = "urn:jira-openapi-v3"
+JIRA_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}$")
+
+
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker(formats=())
+
+    @checker.checks("date-time")
+    def date_time(value: object) -> bool:
+        return not isinstance(value, str) or bool(JIRA_DATE_TIME.match(value))
+
+    @checker.checks("date")
+    def date(value: object) -> bool:
+        return not isinstance(value, str) or bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value))
+
+    @checker.checks("uri")
+    def uri(value: object) -> bool:
+        return not isinstance(value, str) or value.startswith("http://127.0.0.1:")
+
+    @checker.checks("uuid")
+    def is_uuid(value: object) -> bool:
+        if not isinstance(value, str):
+            return True
+        uuid.UUID(value)
+        return True
+
+    @checker.checks("int32")
+    def int32(value: object) -> bool:
+        return not isinstance(value, int) or -(2**31) <= value < 2**31
+
+    @checker.checks("int64")
+    def int64(value: object) -> bool:
+        return not isinstance(value, int) or -(2**63) <= value < 2**63
+
+    return checker
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    return json.loads(SPEC_PATH.read_text())
+
+
+@pytest.fixture(scope="module")
+def validate(spec: dict[str, Any]):
+    registry = Registry().with_resource(SPEC_URI, Resource.from_contents(spec, default_specification=DRAFT4))
+    checker = _format_checker()
+
+    def check(spec_path: str, method: str, status: int, body: Any) -> list[str]:
+        """Violations of `body` against the spec's schema for this operation and status (or a named schema)."""
+        if spec_path.startswith("#/components/schemas/"):
+            schema: Any = {"$ref": spec_path}
+        else:
+            responses = spec["paths"][f"/rest/api/3{spec_path}"][method.lower()]["responses"]
+            content = responses[str(status)].get("content", {})
+            schema = (content.get("application/json") or {}).get("schema")
+        assert schema is not None, f"the spec has no JSON schema for {method} {spec_path} {status}"
+        pointer = json.dumps(schema)
+        for ref in re.findall(r'"\$ref": "#([^"]+)"', pointer):
+            pointer = pointer.replace(f'"#{ref}"', f'"{SPEC_URI}#{ref}"')
+        validator = OAS30ReadValidator(json.loads(pointer), registry=registry, format_checker=checker)
+        return [
+            f"{method} {spec_path} -> {'/'.join(map(str, e.absolute_path))}: {e.message[:300]}"
+            for e in validator.iter_errors(body)
+        ]
+
+    return check
+
+
+# per site: (a software project, another project (team-managed on acme), an issue with > 100 histories)
+SITES = {"acme": ("PLAT", "WEB", "PLAT-3"), "globex": ("CORE", "HELP", "CORE-4")}
+
+
+def samples(served, site_name: str = "acme") -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(method, spec path, concrete path, request kwargs) for every REST route served."""
+    software, other, long_history = SITES[site_name]
+    acme = served.site(site_name)
+    issues = list(acme.issues.values())
+    with_comments = next(i for i in issues if i.comments)
+    with_worklogs = next(i for i in issues if i.worklogs)
+    subtask = next(i for i in issues if i.parent_id and acme.issue_types[i.issue_type_id].subtask)
+    project = acme.find_project(software)
+    team_managed = acme.find_project(other)
+    group = next(g for g in acme.groups.values() if g.name == "former-staff")
+    hidden_email = next(
+        u
+        for u in served.world.users.values()
+        if u.email and not u.email_visible and u.account_id in acme.user_ids
+    )
+    worklog_ids = [int(w.id) for i in issues for w in i.worklogs][:5]
+    keys = [i.key for i in issues[:20]] + [long_history, "NOPE-1"]
+    scoped_type = (
+        next(t for t in acme.issue_types.values() if t.scope_project_id) if site_name == "acme" else None
+    )
+    everything = {"fields": "*all", "expand": "changelog,names,schema,transitions"}
+    return [
+        ("GET", "/search/jql", "/search/jql", {"params": {"jql": f"project = {software}"}}),
+        (
+            "GET",
+            "/search/jql",
+            "/search/jql",
+            {"params": {"jql": f"project in ({software}, {other})", **everything}},
+        ),
+        (
+            "POST",
+            "/search/jql",
+            "/search/jql",
+            {
+                "json": {
+                    "jql": f"parent = {subtask.parent_id} OR key = {long_history}",
+                    "fields": ["*all"],
+                    "expand": "changelog",
+                }
+            },
+        ),
+        (
+            "POST",
+            "/search/approximate-count",
+            "/search/approximate-count",
+            {"json": {"jql": f"project = {other}"}},
+        ),
+        (
+            "POST",
+            "/issue/bulkfetch",
+            "/issue/bulkfetch",
+            {"json": {"issueIdsOrKeys": keys, "fields": ["*all"], "expand": ["changelog", "names"]}},
+        ),
+        ("GET", "/issue/{issueIdOrKey}", f"/issue/{long_history}", {"params": everything}),
+        ("GET", "/issue/{issueIdOrKey}", f"/issue/{subtask.key}", {}),
+        (
+            "GET",
+            "/issue/{issueIdOrKey}/changelog",
+            f"/issue/{long_history}/changelog",
+            {"params": {"startAt": 50}},
+        ),
+        (
+            "POST",
+            "/changelog/bulkfetch",
+            "/changelog/bulkfetch",
+            {"json": {"issueIdsOrKeys": keys, "maxResults": 50}},
+        ),
+        ("GET", "/issue/{issueIdOrKey}/comment", f"/issue/{with_comments.key}/comment", {}),
+        (
+            "GET",
+            "/issue/{issueIdOrKey}/comment/{id}",
+            f"/issue/{with_comments.key}/comment/{with_comments.comments[0].id}",
+            {},
+        ),
+        ("GET", "/issue/{issueIdOrKey}/worklog", f"/issue/{with_worklogs.key}/worklog", {}),
+        ("GET", "/issue/{issueIdOrKey}/transitions", f"/issue/{software}-1/transitions", {}),
+        ("GET", "/worklog/updated", "/worklog/updated", {"params": {"since": 0}}),
+        ("GET", "/worklog/deleted", "/worklog/deleted", {}),
+        ("POST", "/worklog/list", "/worklog/list", {"json": {"ids": worklog_ids}}),
+        ("GET", "/myself", "/myself", {"params": {"expand": "groups,applicationRoles"}}),
+        ("GET", "/serverInfo", "/serverInfo", {}),
+        ("GET", "/users", "/users", {"params": {"maxResults": 1000}}),
+        ("GET", "/users/search", "/users/search", {"params": {"maxResults": 1000}}),
+        ("GET", "/user", "/user", {"params": {"accountId": hidden_email.account_id, "expand": "groups"}}),
+        (
+            "GET",
+            "/user/bulk",
+            "/user/bulk",
+            {"params": [("accountId", a) for a in acme.user_ids[:15]]},
+        ),
+        ("GET", "/user/groups", "/user/groups", {"params": {"accountId": served.admin.account_id}}),
+        ("GET", "/group/bulk", "/group/bulk", {}),
+        (
+            "GET",
+            "/group/member",
+            "/group/member",
+            {"params": {"groupId": group.group_id, "includeInactiveUsers": "true"}},
+        ),
+        ("GET", "/groups/picker", "/groups/picker", {"params": {"query": "jira"}}),
+        (
+            "GET",
+            "/project/search",
+            "/project/search",
+            {"params": {"expand": "description,lead,issueTypes,url,insight", "maxResults": 2}},
+        ),
+        ("GET", "/project", "/project", {}),
+        ("GET", "/project/{projectIdOrKey}", f"/project/{team_managed.key}", {}),
+        ("GET", "/project/{projectIdOrKey}/versions", f"/project/{project.key}/versions", {}),
+        (
+            "GET",
+            "/project/{projectIdOrKey}/version",
+            f"/project/{project.key}/version",
+            {"params": {"maxResults": 2}},
+        ),
+        ("GET", "/project/{projectIdOrKey}/components", f"/project/{project.key}/components", {}),
+        ("GET", "/project/{projectIdOrKey}/component", f"/project/{project.key}/component", {}),
+        ("GET", "/project/{projectIdOrKey}/statuses", f"/project/{team_managed.key}/statuses", {}),
+        ("GET", "/project/{projectIdOrKey}/role", f"/project/{project.key}/role", {}),
+        ("GET", "/issuetype", "/issuetype", {}),
+        ("GET", "/issuetype/{id}", f"/issuetype/{scoped_type.id if scoped_type else '10004'}", {}),
+        ("GET", "/issuetype/project", "/issuetype/project", {"params": {"projectId": team_managed.id}}),
+        ("GET", "/status", "/status", {}),
+        ("GET", "/status/{idOrName}", "/status/In Review", {}),
+        ("GET", "/statuscategory", "/statuscategory", {}),
+        ("GET", "/statuscategory/{idOrKey}", "/statuscategory/indeterminate", {}),
+        ("GET", "/priority", "/priority", {}),
+        ("GET", "/priority/{id}", "/priority/2", {}),
+        ("GET", "/priority/search", "/priority/search", {"params": {"maxResults": 2}}),
+        ("GET", "/resolution", "/resolution", {}),
+        ("GET", "/resolution/{id}", "/resolution/10001", {}),
+        ("GET", "/resolution/search", "/resolution/search", {}),
+        ("GET", "/project/type", "/project/type", {}),
+        ("GET", "/project/type/{projectTypeKey}", "/project/type/service_desk", {}),
+        ("GET", "/projectCategory", "/projectCategory", {}),
+        ("GET", "/projectCategory/{id}", "/projectCategory/10000", {}),
+        ("GET", "/role", "/role", {}),
+        ("GET", "/workflow/search", "/workflow/search", {"params": {"expand": "statuses,transitions"}}),
+        ("GET", "/field", "/field", {}),
+    ]
+
+
+def _served_routes() -> set[tuple[str, str]]:
+    served: set[tuple[str, str]] = set()
+    for route in rest_routes():
+        assert isinstance(route, Route)
+        for method in route.methods or ():
+            if method != "HEAD":
+                served.add((method, route.path))
+    return served
+
+
+def _template(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+def test_every_served_route_is_sampled(served) -> None:
+    sampled = {(method, _template(spec_path)) for method, spec_path, _, _ in samples(served)}
+    # The removed /search answers 410 only; its spec schema describes the old 200 body.
+    missing = {(m, p) for m, p in _served_routes() if (m, _template(p)) not in sampled and p != "/search"}
+    assert missing == set()
+
+
+def test_sampled_v3_responses_match_the_openapi_spec(served, validate) -> None:
+    violations: list[str] = []
+    with served.client() as client:
+        for site in SITES:
+            for method, spec_path, path, kwargs in samples(served, site):
+                response = client.request(method, f"{served.rest(site)}{path}", **kwargs)
+                assert response.status_code == 200, (
+                    f"{method} {path}: {response.status_code} {response.text[:300]}"
+                )
+                violations += validate(spec_path, method, 200, response.json())
+    assert violations == []
+
+
+def test_error_and_gateway_responses_match_the_spec(served, validate) -> None:
+    """Jira's error collection on refusals; a gateway-served issue validates the same way."""
+    token = served.access_token(["read:jira-work", "read:jira-user"])
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        issue = client.get(f"{served.gateway()}/issue/PLAT-3", params={"expand": "changelog"})
+        myself = client.get(f"{served.gateway()}/myself")
+    assert issue.status_code == myself.status_code == 200
+    assert issue.json()["self"].startswith(served.gateway())
+    assert validate("/issue/{issueIdOrKey}", "GET", 200, issue.json()) == []
+    assert validate("/myself", "GET", 200, myself.json()) == []
+    error_collection = "#/components/schemas/ErrorCollection"
+    with served.client() as client:
+        missing = client.get(f"{served.rest()}/issue/NOPE-1")
+        too_many = client.post(
+            f"{served.rest()}/issue/bulkfetch", json={"issueIdsOrKeys": [str(n) for n in range(101)]}
+        )
+        jql = client.post(f"{served.rest()}/search/approximate-count", json={"jql": "order by key"})
+    assert (missing.status_code, too_many.status_code, jql.status_code) == (404, 400, 400)
+    assert validate(error_collection, "GET", 404, missing.json()) == []
+    assert validate(error_collection, "POST", 400, too_many.json()) == []
+    # JQL refusals add `warningMessages`, as Jira's search does (the spec gives no schema for them).
+    assert set(jql.json()) == {"errorMessages", "errors", "warningMessages"}
