@@ -240,8 +240,14 @@ def create_issue(
         parent_issue = find_issue(site, parent) if parent else None
         if site.issue_types[type_id].subtask and parent_issue is None:
             raise MutationError(f"a {site.issue_types[type_id].name} needs a parent issue")
-        if parent_issue is not None and parent_issue.project_id != target.id:
-            raise MutationError(f"parent {parent_issue.key} is not in project {target.key}")
+        if (
+            parent_issue is not None
+            and site.issue_types[type_id].subtask
+            and parent_issue.project_id != target.id
+        ):
+            raise MutationError(
+                f"a sub-task's parent must be in its project; {parent_issue.key} is not in {target.key}"
+            )
         statuses = project_statuses(site, target)
         status_id = _status_id(site, target, status) if status else statuses[0].id
         now = world.clock.now_ms()
@@ -345,10 +351,12 @@ def update_issue(
         assignee = changes.assignee
         if assignee is not UNSET and assignee is not None:
             assignee = _site_user(world, site, str(assignee), "assignee")
-        priority_id = (
-            _priority_id(site, str(changes.priority)) if changes.priority not in (UNSET, None) else None
-        )
+        if changes.priority is None:
+            raise MutationError("priority cannot be cleared; give a priority name or id")
+        priority_id = _priority_id(site, str(changes.priority)) if changes.priority is not UNSET else None
         labels = list(changes.labels) if isinstance(changes.labels, list | tuple) else None
+        if changes.labels is None:
+            labels = []  # null clears the labels
         if labels is not None and any(not label or " " in label for label in labels):
             raise MutationError(f"labels must be non-empty and without spaces, got {labels}")
         summary = changes.summary if isinstance(changes.summary, str) else None

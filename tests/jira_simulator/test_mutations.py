@@ -69,6 +69,10 @@ def test_update_records_one_history_and_names_assignee_only_changes(
     assert events[1].history.items[0].to_id == assignee
     assert mutations.update_issue(world, site, issue.key, IssueChanges(summary="Edited")) is None
     assert len(events) == 2  # no change, no event
+    cleared = mutations.update_issue(world, site, issue.key, IssueChanges(labels=None))
+    assert cleared is not None and issue.labels == [] and cleared.items[0].from_string == "backend ux"
+    with pytest.raises(MutationError, match="priority cannot be cleared"):
+        mutations.update_issue(world, site, issue.key, IssueChanges(priority=None))
 
 
 def test_transition_to_done_sets_resolution_and_leaving_done_clears_it(
