@@ -28,19 +28,13 @@ issue_groups AS (
     FROM jira.issues AS i
     LEFT JOIN primary_team AS t ON t.cloud_id = i.cloud_id AND t.jira_account_id = i.assignee_account_id
 ),
-timeline AS (
-    SELECT
-        cloud_id, issue_id, state, entered_at, left_at,
-        lag(state) OVER (PARTITION BY cloud_id, issue_id ORDER BY interval_number) AS previous_state
-    FROM analytics.issue_status_history
-),
 in_progress AS (
     -- the days whose end falls inside the interval: from the day it starts to the day before
     -- the day it ends (an interval ending exactly at midnight covers the day before)
     SELECT
         cloud_id, issue_id, CAST(entered_at AS DATE) AS first_day, left_at IS NULL AS is_current,
         CASE WHEN left_at IS NULL THEN current_date ELSE CAST(left_at - INTERVAL 1 DAY AS DATE) END AS last_day
-    FROM timeline
+    FROM analytics.issue_status_history
     WHERE state = 'in_progress'
 ),
 events AS (
@@ -48,7 +42,7 @@ events AS (
     FROM issue_groups
     UNION ALL
     SELECT cloud_id, issue_id, CAST(entered_at AS DATE), 0, 1, 0
-    FROM timeline
+    FROM analytics.issue_status_history
     WHERE state = 'closed' AND previous_state IS DISTINCT FROM 'closed'
     UNION ALL
     SELECT cloud_id, issue_id, first_day, 0, 0, 1 FROM in_progress WHERE first_day <= last_day
@@ -81,9 +75,13 @@ groups AS (
     ) AS b
     JOIN group_names AS n USING (cloud_id, project_id, team_key)
 ),
+days AS (
+    SELECT CAST(unnest(generate_series(min(first_day), max(last_day), INTERVAL 1 DAY)) AS DATE) AS day
+    FROM groups
+),
 calendar AS (
-    SELECT g.*, CAST(unnest(generate_series(g.first_day, g.last_day, INTERVAL 1 DAY)) AS DATE) AS day
-    FROM groups AS g
+    -- a range join with one day table: cheaper than a series per group
+    SELECT g.*, days.day FROM groups AS g JOIN days ON days.day BETWEEN g.first_day AND g.last_day
 )
 SELECT
     c.tenant_id,

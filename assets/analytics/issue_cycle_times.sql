@@ -9,13 +9,7 @@
 --   age_hours          created -> as_of, for issues not closed now
 -- as_of is the time of the transform run.
 CREATE OR REPLACE TABLE analytics.issue_cycle_times AS
-WITH timeline AS (
-    SELECT
-        *,
-        lag(state) OVER (PARTITION BY cloud_id, issue_id ORDER BY interval_number) AS previous_state
-    FROM analytics.issue_status_history
-),
-per_issue AS (
+WITH per_issue AS (
     SELECT
         cloud_id,
         issue_id,
@@ -28,7 +22,7 @@ per_issue AS (
         ) / 3600.0 AS in_progress_hours,
         count(*) FILTER (WHERE state <> 'closed' AND previous_state = 'closed') AS reopen_count,
         count(*) - 1 AS status_changes
-    FROM timeline
+    FROM analytics.issue_status_history
     GROUP BY ALL
 ),
 clocks AS (

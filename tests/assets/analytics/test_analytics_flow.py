@@ -242,6 +242,11 @@ def test_reopened_issue(world):
         "Done",
         "Closed",
     ]
+    previous = query(
+        warehouse,
+        "SELECT previous_state FROM analytics.issue_status_history WHERE issue_id = 'C' ORDER BY interval_number",
+    )
+    assert [p for (p,) in previous] == [None, "open", "in_progress", "closed", "in_progress", "closed"]
     c = clocks(warehouse, "C")
     assert c["reopens"] == 1  # Done -> Closed stays closed: not a reopen
     assert c["closed_at"] == at(6, 12)  # the last entry into closed
