@@ -236,7 +236,11 @@ class FaultInjector:
             await self.app(scope, receive, send)
 
     def _quota_headers(self, quota: int, left: int) -> dict[str, str]:
-        headers = {"RateLimit-Policy": f'"global-app-quota";q={quota};w=3600'}
+        headers = {
+            "RateLimit-Policy": f'"global-app-quota";q={quota};w=3600',
+            "X-RateLimit-Limit": str(quota),
+            "X-RateLimit-Remaining": str(left),
+        }
         if left < quota * NEAR_LIMIT_SHARE:
             headers["RateLimit"] = f'"global-app-quota";r={left};t={self.state.seconds_to_reset()}'
             headers["X-RateLimit-NearLimit"] = "true"

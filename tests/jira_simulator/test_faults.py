@@ -174,6 +174,7 @@ def test_points_quota_blocks_oauth_traffic_until_the_simulated_hour_rolls_over(
     assert first.status_code == 200
     assert first.headers["RateLimit-Policy"] == '"global-app-quota";q=40;w=3600'
     assert "X-RateLimit-NearLimit" not in first.headers
+    assert (first.headers["X-RateLimit-Limit"], first.headers["X-RateLimit-Remaining"]) == ("40", "38")
     users = http.get(f"{gateway}/users/search", params={"maxResults": 15}, headers=bearer, auth=None)
     assert users.status_code == 200 and len(users.json()) == 15  # 1 + 15 users x 2 = 31 points
     near = http.get(f"{gateway}/issue/{key}", headers=bearer, auth=None)  # 35 used, 5 left (< 20%)
