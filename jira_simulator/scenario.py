@@ -9,6 +9,7 @@ histories are replayed through `HistoryWriter`, so an issue's final status, reso
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from pathlib import Path
@@ -103,7 +104,7 @@ class GroupSpec(_Strict):
 
 
 class ProjectSpec(_Strict):
-    key: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,9}$")
+    key: str
     name: str
     id: str | None = None
     type: Literal["software", "service_desk", "business"] = "software"
@@ -117,6 +118,15 @@ class ProjectSpec(_Strict):
     versions: list[str] = []
     hidden_from: list[str] = []
     archived: bool = False
+
+    @field_validator("key")
+    @classmethod
+    def _jira_key(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]{1,9}", value):
+            raise ValueError(
+                f"{value!r} is not a Jira project key; use 2-10 upper-case letters/digits, e.g. PLAT"
+            )
+        return value
 
 
 class ChangeSpec(_Strict):
@@ -165,7 +175,7 @@ class IssueSpec(_Strict):
 
 
 class SiteSpec(_Strict):
-    name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,40}$")
+    name: str
     display_name: str | None = None
     cloud_id: str | None = None
     time_zone: str = "UTC"
@@ -175,6 +185,15 @@ class SiteSpec(_Strict):
     groups: list[GroupSpec] = []
     projects: list[ProjectSpec] = []
     issues: list[IssueSpec] = []
+
+    @field_validator("name")
+    @classmethod
+    def _site_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9-]{1,40}", value):
+            raise ValueError(
+                f"{value!r} cannot be a site name; use lower-case letters, digits and dashes, e.g. acme"
+            )
+        return value
 
 
 class TeamSpec(_Strict):
