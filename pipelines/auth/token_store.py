@@ -67,11 +67,24 @@ class TokenStore:
         return None if data is None else TokenSet.from_json(data["tokens"])
 
     def access_token(
-        self, tenant_id: str, client: AtlassianOAuthClient, *, margin_seconds: float = REFRESH_MARGIN_SECONDS
+        self,
+        tenant_id: str,
+        client: AtlassianOAuthClient,
+        *,
+        margin_seconds: float = REFRESH_MARGIN_SECONDS,
+        rejected_token: str | None = None,
     ) -> str:
-        """A valid access token, refreshing (and persisting the rotation) when it is expiring."""
+        """A valid access token, refreshing (and persisting the rotation) when it is expiring.
+
+        `rejected_token`: an access token Jira refused (401) before its expiry; it is refreshed
+        unless another process already replaced it.
+        """
         current = self.token_set(tenant_id)
-        if current is not None and not current.expires_within(margin_seconds):
+        if (
+            current is not None
+            and not current.expires_within(margin_seconds)
+            and current.access_token != rejected_token
+        ):
             return current.access_token
         with self._locked(tenant_id):
             data = self._read(tenant_id)  # re-read: another process may have refreshed meanwhile
@@ -81,7 +94,7 @@ class TokenStore:
                     reconnect_message(tenant_id, names, f"no OAuth token is stored in {self.path(tenant_id)}")
                 )
             current = TokenSet.from_json(data["tokens"])
-            if not current.expires_within(margin_seconds):
+            if not current.expires_within(margin_seconds) and current.access_token != rejected_token:
                 return current.access_token
             if not current.refresh_token:
                 raise ReconnectRequired(

@@ -27,7 +27,7 @@ from dlt.extract.resource import DltResource
 
 from pipelines.jira.census import CensusResult, WarehouseIssue, run_census
 from pipelines.jira.client import HttpStats, JiraHttp
-from pipelines.jira.issues import IssuePage, fetch_issue_pages
+from pipelines.jira.issues import IssuePage, fetch_issue_pages, plan_windows
 from pipelines.jira.reference import (
     group_members_table,
     groups_table,
@@ -41,7 +41,7 @@ from pipelines.jira.reference import (
 from pipelines.jira.runtime import SiteFailures, SiteRuntime, TeamsRuntime
 from pipelines.jira.tables import HINTS, to_arrow
 from pipelines.jira.teams import TeamsSnapshot, fetch_teams_snapshot
-from pipelines.jira.windows import Window, epoch_ms, split, sweep_windows
+from pipelines.jira.windows import Window, epoch_ms
 
 __all__ = [
     "HttpStats",
@@ -196,7 +196,7 @@ def jira_issues(
             if not site.syncs("issues"):
                 continue
             try:
-                yield from fetch_issue_pages(http, site, split(window, parts))
+                yield from fetch_issue_pages(http, site, plan_windows(http, site, window, parts))
             except Exception as exc:
                 failures.add(f"{site.label} [issues]", exc)
 
@@ -270,7 +270,10 @@ def jira_issue_updates(
             start_ms = max(0, watermark - overlap_ms) if watermark is not None else start_default
             latest = watermark
             try:
-                for page in fetch_issue_pages(http, site, sweep_windows("updated", start_ms, now_ms, parts)):
+                sweep = Window("updated", start_ms, None)
+                for page in fetch_issue_pages(
+                    http, site, plan_windows(http, site, sweep, parts, now_ms=now_ms)
+                ):
                     yield _variant(page.issues, "issues")
                     if page.changelog.num_rows:
                         yield _variant(page.changelog, "issue_changelog")

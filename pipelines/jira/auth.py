@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from dlt.common.configuration.specs.base_configuration import NotResolved, configspec
 from dlt.sources.helpers.rest_client.auth import HttpBasicAuth, OAuth2AuthBase
-from requests import PreparedRequest
+from requests import PreparedRequest, Response
 
 from pipelines.auth.oauth import AtlassianOAuthClient
 from pipelines.auth.token_store import REFRESH_MARGIN_SECONDS, TokenStore
@@ -35,20 +35,39 @@ class TokenStoreBearerAuth(OAuth2AuthBase):
 
     __str__ = __repr__
 
-    def current_token(self) -> str:
+    def current_token(self, rejected: str | None = None) -> str:
         margin = timedelta(seconds=REFRESH_MARGIN_SECONDS)
         with self._lock:
-            if self.access_token is None or datetime.now(UTC) + margin >= self._expires_at:
+            stale = rejected is not None and rejected == self.access_token
+            if self.access_token is None or stale or datetime.now(UTC) + margin >= self._expires_at:
                 store: TokenStore = self.token_store
                 client: AtlassianOAuthClient = self.oauth_client
-                self.access_token = store.access_token(self.tenant_id, client)
+                self.access_token = store.access_token(self.tenant_id, client, rejected_token=rejected)
                 token_set = store.token_set(self.tenant_id)
                 self._expires_at = token_set.expires_at if token_set else datetime.now(UTC)
             return self.access_token
 
     def __call__(self, request: PreparedRequest) -> PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.current_token()}"
+        # First in line, so the retried response is what the other hooks (error handling) see.
+        request.hooks["response"].insert(0, self._retry_after_401)
         return request
+
+    def _retry_after_401(self, response: Response, **kwargs: Any) -> Response | None:
+        """A 401 before expiry (token revoked or expired early): refresh once and re-send."""
+        if response.status_code != 401 or getattr(response.request, "_jira_reauthorized", False):
+            return None
+        sent = response.request.headers.get("Authorization", "").removeprefix("Bearer ")
+        token = self.current_token(rejected=sent)
+        retry = response.request.copy()
+        retry.headers["Authorization"] = f"Bearer {token}"
+        retry._jira_reauthorized = True  # type: ignore[attr-defined]
+        response.content  # noqa: B018 - drain the refused response so its connection is reused
+        response.close()
+        new_response = response.connection.send(retry, **kwargs)
+        new_response.history.append(response)
+        new_response.request = retry
+        return new_response
 
 
 @configspec

@@ -21,6 +21,7 @@ from pipelines.jira.paginators import JiraCursorPaginator
 from pipelines.jira.parallel import Emit, stream_tasks
 from pipelines.jira.runtime import SiteRuntime
 from pipelines.jira.settings import (
+    APPROXIMATE_COUNT,
     CENSUS_PAGE_SIZE,
     CHANGELOG_BULK_MAX_ISSUES,
     CHANGELOG_BULK_PAGE_SIZE,
@@ -29,7 +30,7 @@ from pipelines.jira.settings import (
     SEARCH_JQL,
     SEARCH_PAGE_SIZE,
 )
-from pipelines.jira.windows import Window
+from pipelines.jira.windows import Window, parts_for, split, sweep_windows
 
 HOOKS = {"response": [raise_for_jira_status]}
 
@@ -66,6 +67,30 @@ def search_pages(
         hooks=HOOKS,
     ):
         yield list(page)
+
+
+def approximate_count(client: RESTClient, jql: str) -> int:
+    """Jira's estimate of the matches (POST search/approximate-count); used only to plan windows."""
+    response = client.post(APPROXIMATE_COUNT, json={"jql": jql}, hooks=HOOKS)
+    return int(response.json().get("count") or 0)
+
+
+def plan_windows(
+    http: JiraHttp, site: SiteRuntime, window: Window, max_parts: int, *, now_ms: int | None = None
+) -> list[Window]:
+    """Split a window for parallel fetching by how many issues it holds (one count request).
+
+    A quiet window stays whole (a sweep then costs a count and a page); a big one gets up to
+    `max_parts` sub-windows of equal time span. With `now_ms` the window is a sweep: its end
+    stays open, so nothing updated after `now` (or on a clock ahead of ours) is missed.
+    """
+    client = http.rest_client(site.api_base_url, site.auth)
+    parts = parts_for(
+        approximate_count(client, window.where(site.config.issues.jql)), SEARCH_PAGE_SIZE, max_parts
+    )
+    if now_ms is not None:
+        return sweep_windows(window.field, window.start_ms, now_ms, parts)
+    return split(window, parts)
 
 
 def issue_ids(client: RESTClient, jql: str) -> Iterator[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 SEARCH_JQL = "/rest/api/3/search/jql"
+APPROXIMATE_COUNT = "/rest/api/3/search/approximate-count"
 CHANGELOG_BULKFETCH = "/rest/api/3/changelog/bulkfetch"
 PROJECT_SEARCH = "/rest/api/3/project/search"
 ISSUE_TYPES = "/rest/api/3/issuetype"

@@ -1,6 +1,7 @@
 """The `jira_raw` tables: explicit Arrow schemas (stable types) and dlt merge hints.
 
-Keys follow docs/architecture.md. Timestamps are UTC `timestamp[us, tz=UTC]`; ids are strings.
+Keys follow docs/architecture.md. Timestamps are UTC `timestamp[us, tz=UTC]`; ids are strings;
+`labels` and `extra_fields` hold JSON text (DuckDB's JSON functions read it directly).
 """
 
 from __future__ import annotations
@@ -16,6 +17,14 @@ S = pa.string()
 
 def _schema(*fields: tuple[str, pa.DataType]) -> pa.Schema:
     return pa.schema([pa.field(name, dtype) for name, dtype in fields])
+
+
+def _key_columns(hints: dict[str, Any]) -> set[str]:
+    keys: set[str] = set()
+    for hint in ("primary_key", "merge_key"):
+        value = hints.get(hint) or ()
+        keys.update((value,) if isinstance(value, str) else value)
+    return keys
 
 
 SCHEMAS: dict[str, pa.Schema] = {
@@ -139,7 +148,6 @@ SCHEMAS: dict[str, pa.Schema] = {
 
 _SITE_SNAPSHOT = {"write_disposition": "merge", "merge_key": "cloud_id"}
 _HARD_DELETE = {"deleted": {"hard_delete": True}}
-_JSON = {"data_type": "json"}
 
 # dlt hints per table (primary key, merge key, write disposition, column hints).
 HINTS: dict[str, dict[str, Any]] = {
@@ -150,8 +158,6 @@ HINTS: dict[str, dict[str, Any]] = {
         "columns": {
             **_HARD_DELETE,
             "updated": {"dedup_sort": "desc"},
-            "labels": _JSON,
-            "extra_fields": _JSON,
         },
     },
     # merge_key (cloud_id, issue_id): a load replaces an issue's whole changelog; a row with
@@ -190,6 +196,12 @@ HINTS: dict[str, dict[str, Any]] = {
         "write_disposition": "append",
     },
 }
+
+
+# Key columns are NOT NULL in dlt's schema; the Arrow schemas say so too, so both agree.
+for _table, _schema_of_table in list(SCHEMAS.items()):
+    _keys = _key_columns(HINTS[_table])
+    SCHEMAS[_table] = pa.schema([f.with_nullable(f.name not in _keys) for f in _schema_of_table])
 
 
 def empty_columns(table: str) -> dict[str, list]:

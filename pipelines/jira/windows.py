@@ -32,12 +32,14 @@ class Window:
     start_ms: int
     end_ms: int | None
 
-    def jql(self, scope: str | None = None) -> str:
+    def where(self, scope: str | None = None) -> str:
         bounds = f"{self.field} >= {self.start_ms}"
         if self.end_ms is not None:
             bounds += f" AND {self.field} < {self.end_ms}"
-        where = f"({scope}) AND {bounds}" if scope else bounds
-        return f"{where} ORDER BY {self.field} ASC"
+        return f"({scope}) AND {bounds}" if scope else bounds
+
+    def jql(self, scope: str | None = None) -> str:
+        return f"{self.where(scope)} ORDER BY {self.field} ASC"
 
 
 def split(window: Window, parts: int, min_span_ms: int = MIN_SPLIT_MS) -> list[Window]:
@@ -65,3 +67,9 @@ def sweep_windows(
     closed = split(Window(field, start_ms, now_ms), parts, min_span_ms)
     last = closed[-1]
     return [*closed[:-1], Window(field, last.start_ms, None)]
+
+
+def parts_for(issue_count: int, page_size: int, max_parts: int) -> int:
+    """Sub-windows worth fetching in parallel: about two pages each, at most `max_parts`."""
+    pages = -(-issue_count // page_size)
+    return max(1, min(max_parts, -(-pages // 2)))
