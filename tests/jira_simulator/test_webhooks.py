@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import anyio
 import httpx
@@ -14,6 +16,9 @@ import jwt
 import orjson
 import pytest
 import uvicorn
+from openapi_schema_validator import OAS30ReadValidator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -356,3 +361,40 @@ def test_field_ids_filter_limits_updates(
     httpx.put(f"{jira}/_sim/sites/acme/issues/{key}", json={"summary": "F2"})
     assert service.wait_idle(10)
     assert [b["changelog"]["items"][0]["field"] for _, b in hooks.received] == ["summary"]
+
+
+SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "reference" / "jira-openapi-v3.json"
+
+
+@pytest.mark.skipif(
+    not SPEC_PATH.exists(), reason=f"Atlassian's OpenAPI spec is not at {SPEC_PATH} (CI has it)"
+)
+@pytest.mark.usefixtures("clean")
+def test_webhook_responses_follow_atlassians_openapi_spec(
+    gateway: httpx.Client, receiver: tuple[Receiver, str]
+) -> None:
+    spec = json.loads(SPEC_PATH.read_text())
+    registry = Registry().with_resource(
+        "urn:spec", Resource.from_contents(spec, default_specification=DRAFT4)
+    )
+
+    def violations(path: str, method: str, body: object) -> list[str]:
+        schema = spec["paths"][f"/rest/api/3{path}"][method]["responses"]["200"]["content"][
+            "application/json"
+        ]
+        text = json.dumps(schema["schema"]).replace('"#/components', '"urn:spec#/components')
+        validator = OAS30ReadValidator(json.loads(text), registry=registry)
+        return [f"{method} {path}: {e.message}" for e in validator.iter_errors(body)]
+
+    item = {"events": EVENTS, "jqlFilter": "project = PLAT", "fieldIdsFilter": ["summary"]}
+    created = gateway.post(
+        "/webhook", json={"url": receiver[1], "webhooks": [item, {**item, "jqlFilter": "x ~ y"}]}
+    )
+    listed = gateway.get("/webhook")
+    refreshed = gateway.put("/webhook/refresh", json={"webhookIds": [listed.json()["values"][0]["id"]]})
+    problems = [
+        *violations("/webhook", "post", created.json()),
+        *violations("/webhook", "get", listed.json()),
+        *violations("/webhook/refresh", "put", refreshed.json()),
+    ]
+    assert problems == []
