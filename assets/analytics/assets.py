@@ -53,11 +53,11 @@ def issue_status_history(warehouse: WarehouseResource) -> dg.MaterializeResult:
     group_name=ANALYTICS_GROUP,
     pool=WAREHOUSE_POOL,
     kinds=KINDS,
-    deps=[analytics_key("issue_status_history"), core_key("issues")],
+    deps=[analytics_key("issue_status_history"), core_key("issues"), core_key("primary_teams")],
     description=(
         "One row per issue: lead time (created -> last entry into closed), cycle time (first in_progress "
         "-> closed; null when never in progress), time in progress (sum), reopen count, and age for "
-        "issues not closed. Durations in hours."
+        "issues not closed. Durations in hours; team = the assignee's primary team."
     ),
 )
 def issue_cycle_times(warehouse: WarehouseResource) -> dg.MaterializeResult:

@@ -3,30 +3,19 @@
 --   arrivals    issues created that day
 --   throughput  entries into a closed state that day (an issue closed, reopened and closed again
 --               on another day counts on both days)
--- Team: the team of the issue's current assignee. An assignee in several teams counts for one
--- team only, the smallest (fewest members; then by name), so the teams of a project add up to the
--- project; unassigned issues and assignees in no team have team_id null.
+-- Team: the primary team (jira.primary_teams) of the issue's current assignee. An assignee in
+-- several teams counts for one team only, the smallest (fewest members; then by name), so the
+-- teams of a project add up to the project; unassigned issues and assignees in no team have
+-- team_id null.
 -- Every day from the group's first event to today is present (zeros included).
--- Inputs: jira.issues, jira.teams, jira.team_members, analytics.issue_status_history.
+-- Inputs: jira.issues, jira.primary_teams, analytics.issue_status_history.
 CREATE OR REPLACE TABLE analytics.flow_daily AS
-WITH team_sizes AS (
-    SELECT cloud_id, team_id, count(*) AS members FROM jira.team_members GROUP BY ALL
-),
-primary_team AS (
-    SELECT m.cloud_id, m.jira_account_id, m.team_id, t.team_name
-    FROM jira.team_members AS m
-    JOIN jira.teams AS t USING (cloud_id, team_id)
-    JOIN team_sizes AS s USING (cloud_id, team_id)
-    QUALIFY row_number() OVER (
-        PARTITION BY m.cloud_id, m.jira_account_id ORDER BY s.members, t.team_name, m.team_id
-    ) = 1
-),
-issue_groups AS (
+WITH issue_groups AS (
     SELECT
         i.tenant_id, i.cloud_id, i.issue_id, i.project_id, i.project_key, i.created,
         t.team_id, t.team_name, coalesce(t.team_id, '') AS team_key
     FROM jira.issues AS i
-    LEFT JOIN primary_team AS t ON t.cloud_id = i.cloud_id AND t.jira_account_id = i.assignee_account_id
+    LEFT JOIN jira.primary_teams AS t ON t.cloud_id = i.cloud_id AND t.jira_account_id = i.assignee_account_id
 ),
 in_progress AS (
     -- the days whose end falls inside the interval: from the day it starts to the day before

@@ -7,6 +7,7 @@
 --   in_progress_hours  the sum of all in_progress intervals (the current one counts up to as_of)
 --   reopen_count       transitions from a closed state to a non-closed one
 --   age_hours          created -> as_of, for issues not closed now
+-- team_id / team_name: the primary team (jira.primary_teams) of the current assignee.
 -- as_of is the time of the transform run.
 CREATE OR REPLACE TABLE analytics.issue_cycle_times AS
 WITH per_issue AS (
@@ -41,6 +42,8 @@ SELECT
     i.issue_type_name,
     i.type_category,
     i.assignee_account_id,
+    team.team_id,
+    team.team_name,
     c.current_state AS state,
     i.created,
     c.first_in_progress_at,
@@ -56,3 +59,5 @@ SELECT
     now() AS as_of
 FROM clocks AS c
 JOIN jira.issues AS i ON i.cloud_id = c.cloud_id AND i.issue_id = c.issue_id
+LEFT JOIN jira.primary_teams AS team
+    ON team.cloud_id = i.cloud_id AND team.jira_account_id = i.assignee_account_id

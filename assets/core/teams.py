@@ -25,6 +25,17 @@ RAW_TABLES = ["sites", "teams", "team_members", "groups", "group_members"]
             ),
         ),
         dg.AssetSpec(
+            core_key("primary_teams"),
+            group_name=CORE_GROUP,
+            kinds=KINDS,
+            deps=[*(raw_key(t) for t in RAW_TABLES), core_key("user_links")],
+            description=(
+                "The one team each Jira user's work is attributed to in flow metrics and cycle times: "
+                "the smallest of their teams on the site (fewest members), then by name; team_count = "
+                "how many teams they are in."
+            ),
+        ),
+        dg.AssetSpec(
             core_key("team_members"),
             group_name=CORE_GROUP,
             kinds=KINDS,
@@ -53,7 +64,9 @@ def teams(context: AssetExecutionContext, warehouse: WarehouseResource, sync_con
         ][0]
         team_meta = table_metadata(con, "jira.teams")
         member_meta = table_metadata(con, "jira.team_members")
+        primary_meta = table_metadata(con, "jira.primary_teams")
     team_meta["teams_by_source"] = {str(k): int(v) for k, v in sources.items()}
     member_meta["members_without_account"] = int(unlinked)
     yield dg.MaterializeResult(asset_key=core_key("teams"), metadata=team_meta)
     yield dg.MaterializeResult(asset_key=core_key("team_members"), metadata=member_meta)
+    yield dg.MaterializeResult(asset_key=core_key("primary_teams"), metadata=primary_meta)

@@ -60,3 +60,25 @@ FROM members AS m
 LEFT JOIN jira.user_links AS site_link
     ON site_link.cloud_id = m.cloud_id AND site_link.jira_account_id = m.jira_account_id
 LEFT JOIN tenant_links ON tenant_links.tenant_id = m.tenant_id AND tenant_links.jira_account_id = m.jira_account_id;
+
+-- The one team a user's work is attributed to (flow metrics, cycle times by team): the smallest
+-- of their teams on the site (fewest members), then by name, so the teams of a project add up to
+-- the project. team_count says how many teams the user is in.
+CREATE OR REPLACE TABLE jira.primary_teams AS
+WITH team_sizes AS (
+    SELECT cloud_id, team_id, count(*) AS members FROM jira.team_members GROUP BY ALL
+)
+SELECT
+    m.tenant_id,
+    m.cloud_id,
+    m.jira_account_id,
+    m.account_id,
+    m.team_id,
+    t.team_name,
+    count(*) OVER (PARTITION BY m.cloud_id, m.jira_account_id) AS team_count
+FROM jira.team_members AS m
+JOIN jira.teams AS t USING (cloud_id, team_id)
+JOIN team_sizes AS s USING (cloud_id, team_id)
+QUALIFY row_number() OVER (
+    PARTITION BY m.cloud_id, m.jira_account_id ORDER BY s.members, t.team_name, m.team_id
+) = 1;

@@ -338,3 +338,13 @@ def test_flow_daily_attributes_issues_to_the_assignees_smallest_team(world):
     assert developers[date(2026, 3, 2)] == (0, 1, 1)
     unassigned = flow(warehouse, None)  # A, E, G
     assert unassigned[date(2026, 3, 3)] == (1, 1, 0)
+    teams = query(warehouse, "SELECT issue_id, team_name FROM analytics.issue_cycle_times ORDER BY 1")
+    assert dict(teams) == {
+        "A": None,
+        "B": "core",
+        "C": "core",
+        "D": "developers",
+        "E": None,
+        "F": None,
+        "G": None,
+    }

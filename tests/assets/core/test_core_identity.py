@@ -18,7 +18,8 @@ from transform_world import (
 )
 
 IDENTITY = [
-    dg.AssetKey(["jira", t]) for t in ("accounts", "user_links", "unlinked_users", "teams", "team_members")
+    dg.AssetKey(["jira", t])
+    for t in ("accounts", "user_links", "unlinked_users", "teams", "team_members", "primary_teams")
 ]
 
 
@@ -198,6 +199,21 @@ def test_teams_from_both_methods_with_members_resolved(runs):
     assert members[("t1", "d1")] == current[(BETA, "d1")][0]
     assert members[("t1", "x9")] is None  # not a user of any site
     assert ("t2", "d1") not in members  # another organization's team
+
+
+def test_primary_team_is_the_smallest(runs):
+    rows = query(
+        runs["warehouse"],
+        "SELECT cloud_id, jira_account_id, team_id, team_name, team_count FROM jira.primary_teams ORDER BY 1, 2",
+    )
+    assert rows == [
+        (ALPHA, "u1", "g2", "jira-admins", 2),  # developers has 3 members, jira-admins 1
+        (ALPHA, "u2", "g1", "developers", 1),
+        (ALPHA, "u3", "g1", "developers", 1),
+        (BETA, "d1", "t1", "Platform", 1),
+        (BETA, "u2", "t1", "Platform", 1),
+        (BETA, "x9", "t1", "Platform", 1),
+    ]
 
 
 def test_accounts_csv_errors_name_the_file_and_key(tmp_path):
