@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -348,3 +350,16 @@ def test_flow_daily_attributes_issues_to_the_assignees_smallest_team(world):
         "F": None,
         "G": None,
     }
+
+
+def test_the_documented_example_queries_run_on_the_published_snapshot(world):
+    warehouse, _ = world
+    published = warehouse.parent / "published" / "jira_analytics.duckdb"
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "analytics.md").read_text(encoding="utf-8")
+    examples = re.findall(r"```sql\n(.*?)```", docs, flags=re.DOTALL)
+    assert len(examples) >= 5
+    with duckdb.connect(str(published), read_only=True) as con:
+        results = [con.execute(sql).fetchall() for sql in examples]
+    assert sum(1 for rows in results if rows) >= len(results) - 1  # all but the unlinked users (none here)
+    cycle_by_team = {(team, month.date()): (closed, days) for team, month, closed, days in results[0]}
+    assert cycle_by_team[("core", date(2026, 3, 1))] == (2, 3.5)  # B 60 h and C 108 h
