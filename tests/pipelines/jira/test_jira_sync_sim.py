@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -179,9 +180,13 @@ def warehouse_state(connected: Connected) -> tuple[dict, dict]:
     return watermarks, known
 
 
-def test_incremental_change_census_delete_and_lost_access(tmp_path: Path) -> None:
+def test_sweep_skips_nothing_for_a_user_far_from_utc_then_census_and_lost_access(tmp_path: Path) -> None:
+    """The connecting admin lives at UTC-11: a JQL date without zone is read 11 hours late."""
     with SimulatorProcess(issues=120, seed=11) as sim:
         connected = connect(sim, tmp_path)
+        myself = admin_myself(sim)
+        offset = datetime.now(ZoneInfo(myself["timeZone"])).utcoffset()
+        assert offset is not None and abs(offset) >= timedelta(hours=10), myself["timeZone"]
         full_sync(connected)
         acme = sim.cloud_ids["acme"]
         [(changed_key, deleted_key)] = connected.query(
@@ -198,7 +203,7 @@ def test_incremental_change_census_delete_and_lost_access(tmp_path: Path) -> Non
         )
         sim.admin("DELETE", f"sites/acme/issues/{deleted_key}")
         sim.admin(
-            "POST", f"sites/acme/projects/{hidden_project}/hidden-from", {"account_id": admin_account(sim)}
+            "POST", f"sites/acme/projects/{hidden_project}/hidden-from", {"account_id": myself["accountId"]}
         )
 
         resolved = connected.resolve()
@@ -219,6 +224,11 @@ def test_incremental_change_census_delete_and_lost_access(tmp_path: Path) -> Non
             r[0] for r in connected.query("select id from jira_raw.issue_updates where run_id = 'run-1'")
         }
         assert created["id"] in found
+        # The hazard is real: the same bound as a zone-less JQL date (UTC wall time, as peers
+        # render it) is read in the admin's zone and misses the change the sweep found.
+        since = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+        assert naive_search(connected, f'key = {changed_key} AND updated >= "{since}"') == []
+        assert naive_search(connected, f"key = {changed_key}") == [changed_key]
         assert http.stats.requests < 10, "a quiet sweep reads a handful of pages, not the history"
 
         _, known = warehouse_state(connected)
@@ -248,7 +258,19 @@ def test_incremental_change_census_delete_and_lost_access(tmp_path: Path) -> Non
         ) == [(hidden_count,)], "lost access is reported, not turned into deletions"
 
 
-def admin_account(sim: SimulatorProcess) -> str:
+def admin_myself(sim: SimulatorProcess) -> dict:
     response = httpx.get(f"{sim.site_url('acme')}/rest/api/3/myself", auth=(sim.admin_email, sim.api_token))
     response.raise_for_status()
-    return response.json()["accountId"]
+    return response.json()
+
+
+def naive_search(connected: Connected, jql: str) -> list[str]:
+    """Keys a search returns for the admin (API token, so dates are read in the admin's zone)."""
+    sim = connected.sim
+    response = httpx.post(
+        f"{sim.site_url('acme')}/rest/api/3/search/jql",
+        json={"jql": jql, "fields": ["updated"]},
+        auth=(sim.admin_email, sim.api_token),
+    )
+    response.raise_for_status()
+    return [issue["key"] for issue in response.json()["issues"]]
