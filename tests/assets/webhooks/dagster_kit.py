@@ -1,0 +1,36 @@
+"""Resources and runs for the webhook assets, as `assets/definitions.py` binds them, over a test stack."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.resources import JiraSecretsResource, SecretValue, SyncConfigResource, WarehouseResource
+
+
+def resources(stack) -> dict[str, object]:
+    """The shared resources of the definitions, with the secrets given as values (not EnvVars)."""
+    return {
+        "sync_config": SyncConfigResource(path=str(stack.sync_file)),
+        "warehouse": WarehouseResource(path=str(stack.warehouse)),
+        "jira_secrets": JiraSecretsResource(
+            secrets=[SecretValue(env=name, value=value) for name, value in stack.environ.items()]
+        ),
+    }
+
+
+def check_result(result: dg.ExecuteInProcessResult, name: str) -> dg.AssetCheckEvaluation:
+    [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == name]
+    return evaluation
+
+
+def run_request(assets_defs, request: dg.RunRequest, stack, instance) -> dg.ExecuteInProcessResult:
+    """Execute what a sensor asked for, as the daemon would (its selection, config, tags, run key)."""
+    return dg.materialize(
+        assets_defs,
+        selection=request.asset_selection,
+        run_config=request.run_config,
+        resources=resources(stack),
+        instance=instance,
+        tags={**request.tags, "dagster/run_key": request.run_key},
+        raise_on_error=False,
+    )
