@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import parse_qs, urlsplit
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -277,3 +278,59 @@ def test_admin_grant_rejects_bad_input_clearly(http: httpx.Client, body: dict, f
     assert response.status_code == 400
     assert fragment in response.json()["error"]
     assert response.json()["error"].startswith("POST /_sim/oauth/grant")
+
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+
+
+@pytest.mark.browser
+def test_consent_in_a_real_browser_with_one_site_unchecked(
+    base_url: str, world: World, http: httpx.Client, tmp_path: Path
+) -> None:
+    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
+        pytest.skip(
+            f"headless Chromium is not installed ({CHROMIUM} / {CHROMEDRIVER}); CI's .ci/run installs it"
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"):
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'profile'}")
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    callback = f"{base_url}/_sim/health"  # any page of ours: only the redirect's query matters
+    acme, globex = world.site_by_name("acme"), world.site_by_name("globex")
+    assert acme is not None and globex is not None
+    query = {
+        "audience": "api.atlassian.com",
+        "client_id": "jira-sync-sim",
+        "scope": "read:jira-work offline_access",
+        "redirect_uri": callback,
+        "state": "browser-1",
+        "response_type": "code",
+        "prompt": "consent",
+    }
+    try:
+        driver.get(f"{base_url}/authorize?{urlencode(query)}")
+        box = driver.find_element(By.CSS_SELECTOR, f'input[value="{globex.cloud_id}"]')
+        assert box.is_selected()
+        box.click()
+        driver.find_element(By.ID, "accept").click()
+        WebDriverWait(driver, 20).until(lambda d: d.current_url.startswith(callback))
+        redirected = urlsplit(driver.current_url)
+    finally:
+        driver.quit()
+    params = parse_qs(redirected.query)
+    assert f"{redirected.scheme}://{redirected.netloc}{redirected.path}" == callback and params["state"] == [
+        "browser-1"
+    ]
+    body = {"grant_type": "authorization_code", "code": params["code"][0], "redirect_uri": callback, **CLIENT}
+    access = http.post("/oauth/token", json=body).json()["access_token"]
+    sites = http.get(
+        "/oauth/token/accessible-resources", headers={"Authorization": f"Bearer {access}"}
+    ).json()
+    assert [s["id"] for s in sites] == [acme.cloud_id]
