@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from jira_simulator import mutations
 from jira_simulator.history import UNSET
-from jira_simulator.model import Group, Issue, Team, User, World
+from jira_simulator.model import Group, Issue, Organization, Site, Team, User, World
 from jira_simulator.mutations import IssueChanges, MutationError
 
 M = TypeVar("M", bound=BaseModel)
@@ -228,7 +228,7 @@ class AdminApi:
         ]
         return [Route(path, _guarded(handler), methods=[method]) for path, handler, method in table]
 
-    def _site(self, request: Request):
+    def _site(self, request: Request) -> Site:
         return mutations.find_site(self.world, request.path_params["site"])
 
     async def create_issue(self, request: Request) -> Response:
@@ -298,7 +298,7 @@ class AdminApi:
         group = mutations.remove_group_member(self.world, self._site(request), p["group"], p["account_id"])
         return JSONResponse(group_body(group))
 
-    def _org(self, request: Request):
+    def _org(self, request: Request) -> Organization:
         return mutations.find_organization(self.world, request.path_params["org"])
 
     async def create_team(self, request: Request) -> Response:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -97,7 +98,9 @@ class TeamsApi:
             ]
         return table
 
-    def _guard(self, handler):
+    def _guard(
+        self, handler: Callable[[Request, Organization], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             try:
                 org = self._authorize(request)

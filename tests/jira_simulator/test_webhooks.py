@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,7 +219,7 @@ def test_scopes_and_oauth_only(jira: str, world: World, receiver: tuple[Receiver
     assert basic.status_code == 403 and basic.json()["errorMessages"] == [webhooks.ONLY_OAUTH]
 
 
-def _wait_for(predicate, timeout: float = 10.0) -> None:
+def _wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
