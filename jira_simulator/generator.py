@@ -702,9 +702,9 @@ class SiteGenerator:
             if not parents:
                 issue_type = site.issue_types[type_ids["Task"]]
             else:
-                parent_id = rng.choice(parents[-40:]).id
+                parent_id = parents[len(parents) - 1 - int(rng.random() * min(40, len(parents)))].id
         elif issue_type.hierarchy_level == 0 and epics and rng.random() < 0.3 and not special:
-            parent_id = rng.choice(epics[-10:]).id
+            parent_id = epics[len(epics) - 1 - int(rng.random() * min(10, len(epics)))].id
         if plan.customer_reporters and self.customers and rng.random() < 0.6:
             reporter = pick(rng, self.customers)
         else:
@@ -733,9 +733,9 @@ class SiteGenerator:
         if rng.random() < 0.2:
             issue.due_date = format_date(created_ms + rng.randint(14, 60) * DAY, self.tz)
         if rng.random() < 0.5 and not special:
-            issue.component_ids = [rng.choice(project.components).id]
+            issue.component_ids = [pick(rng, project.components).id]
         if type_name in ("Story", "Task") and plan.project_type_key == "software" and rng.random() < 0.5:
-            issue.custom_fields[STORY_POINTS_FIELD] = rng.choice((1, 2, 3, 5, 8, 13))
+            issue.custom_fields[STORY_POINTS_FIELD] = pick(rng, (1, 2, 3, 5, 8, 13))
         if type_name in ("Incident", "Production Issue"):
             issue.custom_fields["customfield_10060"] = dict(rng.choice(SEVERITIES))
         if rng.random() < 0.15:

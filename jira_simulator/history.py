@@ -26,6 +26,10 @@ class HistoryWriter:
         self.site = site
         self.users = users
         self._resolution_ids = {r.name: r.id for r in site.resolutions.values()}
+        # (old status, new status, old resolution) -> (items, done change, resolution, category changes)
+        self._transitions: dict[
+            tuple[str, str, str | None], tuple[tuple[ChangeItem, ...], str | None, str | None, bool]
+        ] = {}
 
     def _user_name(self, account_id: str | None) -> str | None:
         if account_id is None:
@@ -34,30 +38,49 @@ class HistoryWriter:
         return user.display_name if user else account_id
 
     def status_items(self, issue: Issue, status_id: str, at_ms: int) -> list[ChangeItem]:
-        """Move `issue` to `status_id`: the status item, plus a resolution item when Done is entered/left."""
+        """Move `issue` to `status_id`: the status item, plus a resolution item when Done is entered/left.
+
+        Recorded change items are never modified, so identical transitions share their items.
+        """
+        key = (issue.status_id, status_id, issue.resolution_id)
+        transition = self._transitions.get(key)
+        if transition is None:
+            transition = self._transitions[key] = self._transition(*key)
+        items, done_change, resolution_id, category_changes = transition
+        if done_change == "enter":
+            issue.resolution_id = resolution_id
+            issue.resolved_ms = at_ms
+        elif done_change == "leave":
+            issue.resolution_id = None
+            issue.resolved_ms = None
+        if category_changes:
+            issue.status_category_changed_ms = at_ms
+        issue.status_id = status_id
+        return list(items)
+
+    def _transition(
+        self, old_id: str, new_id: str, old_resolution: str | None
+    ) -> tuple[tuple[ChangeItem, ...], str | None, str | None, bool]:
         statuses = self.site.statuses
-        old = statuses[issue.status_id]
-        new = statuses[status_id]
+        old, new = statuses[old_id], statuses[new_id]
         items: list[ChangeItem] = []
-        entering_done = new.category_id == DONE_CATEGORY and old.category_id != DONE_CATEGORY
-        leaving_done = new.category_id != DONE_CATEGORY and old.category_id == DONE_CATEGORY
-        if entering_done:
+        done_change = None
+        resolution_id = old_resolution
+        if new.category_id == DONE_CATEGORY and old.category_id != DONE_CATEGORY:
+            done_change = "enter"
             name = RESOLUTION_WONT_DO if new.name == RESOLUTION_WONT_DO else RESOLUTION_DONE
             resolution_id = self._resolution_ids.get(name) or next(iter(self._resolution_ids.values()), None)
             if resolution_id is not None:
-                items.append(self._resolution_item(issue.resolution_id, resolution_id))
-                issue.resolution_id = resolution_id
-            issue.resolved_ms = at_ms
-        elif leaving_done:
-            if issue.resolution_id is not None:
-                items.append(self._resolution_item(issue.resolution_id, None))
-            issue.resolution_id = None
-            issue.resolved_ms = None
+                items.append(self._resolution_item(old_resolution, resolution_id))
+            else:
+                resolution_id = old_resolution
+        elif new.category_id != DONE_CATEGORY and old.category_id == DONE_CATEGORY:
+            done_change = "leave"
+            if old_resolution is not None:
+                items.append(self._resolution_item(old_resolution, None))
+            resolution_id = None
         items.append(ChangeItem("status", "jira", "status", old.id, old.name, new.id, new.name))
-        if old.category_id != new.category_id:
-            issue.status_category_changed_ms = at_ms
-        issue.status_id = status_id
-        return items
+        return tuple(items), done_change, resolution_id, old.category_id != new.category_id
 
     def _resolution_item(self, old_id: str | None, new_id: str | None) -> ChangeItem:
         names = self.site.resolutions

@@ -1,0 +1,94 @@
+"""How fast the simulator serves a full sync's search pages (one client, sequential cursor pages).
+
+Starts `jira-simulator serve --issues N` as a subprocess, then pages `search/jql` through every
+issue of every site with the fields a sync reads and `expand=changelog` (100 per page, the cap),
+the way the pipelines read issues. Prints progress on stderr and a final JSON line on stdout:
+`{"issues": N, "seconds": s, "issues_per_s": x, "mb_per_s": y, "start_seconds": z, ...}`.
+
+    .venv/bin/python benchmarks/simulator_throughput.py --issues 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import httpx
+
+from jira_simulator.process import SimulatorProcess
+
+SYNC_FIELDS = [
+    "summary",
+    "status",
+    "issuetype",
+    "project",
+    "assignee",
+    "reporter",
+    "creator",
+    "created",
+    "updated",
+    "resolutiondate",
+    "resolution",
+    "priority",
+    "labels",
+    "parent",
+    "duedate",
+    "statuscategorychangedate",
+]
+
+
+def page_site(client: httpx.Client, rest: str, max_results: int) -> tuple[int, int, int]:
+    """Issues, response bytes and pages of one site's full `created >= 0` search."""
+    body: dict = {"jql": "created >= 0 ORDER BY created ASC", "fields": SYNC_FIELDS, "expand": "changelog"}
+    body["maxResults"] = max_results
+    issues = size = pages = 0
+    while True:
+        response = client.post(f"{rest}/search/jql", json=body)
+        response.raise_for_status()
+        size += len(response.content)
+        page = response.json()
+        issues += len(page["issues"])
+        pages += 1
+        token = page.get("nextPageToken")
+        if not token:
+            return issues, size, pages
+        body["nextPageToken"] = token
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issues", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--max-results", type=int, default=100)
+    args = parser.parse_args()
+    with SimulatorProcess(issues=args.issues, seed=args.seed, startup_timeout=120) as sim:
+        print(f"simulator with {args.issues} issues ready in {sim.start_seconds:.2f} s", file=sys.stderr)
+        total_issues = total_bytes = total_pages = 0
+        started = time.perf_counter()
+        with httpx.Client(auth=(sim.admin_email, sim.api_token), timeout=120) as client:
+            for site in sim.cloud_ids:
+                issues, size, pages = page_site(client, f"{sim.site_url(site)}/rest/api/3", args.max_results)
+                print(f"  {site}: {issues} issues in {pages} pages, {size / 1e6:.1f} MB", file=sys.stderr)
+                total_issues, total_bytes, total_pages = (
+                    total_issues + issues,
+                    total_bytes + size,
+                    total_pages + pages,
+                )
+        seconds = time.perf_counter() - started
+    result = {
+        "issues": total_issues,
+        "pages": total_pages,
+        "seconds": round(seconds, 2),
+        "issues_per_s": round(total_issues / seconds, 1),
+        "mb_per_s": round(total_bytes / 1e6 / seconds, 2),
+        "mb": round(total_bytes / 1e6, 1),
+        "start_seconds": round(sim.start_seconds, 2),
+    }
+    print(json.dumps(result))
+    return 0 if total_issues == args.issues else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
