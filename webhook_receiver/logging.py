@@ -11,6 +11,7 @@ import logging
 import sys
 import time
 from collections.abc import Iterable
+from typing import TextIO
 
 import orjson
 
@@ -46,7 +47,9 @@ class JsonFormatter(logging.Formatter):
         return line
 
 
-def configure_logging(level: str = "info", *, secrets: Iterable[str] = ()) -> None:
+def configure_logging(
+    level: str = "info", *, secrets: Iterable[str] = (), stream: TextIO | None = None
+) -> None:
     """JSON lines on stderr for the receiver and uvicorn's error logger (the access log stays off:
     it would print query strings such as the OAuth callback's authorization code)."""
     # Skip what a structured line never shows (caller frame, thread and process names): it is most
@@ -55,7 +58,7 @@ def configure_logging(level: str = "info", *, secrets: Iterable[str] = ()) -> No
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
     handler.setFormatter(JsonFormatter(secrets))
     for name in ("webhook_receiver", "uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+from receiver_testkit import ALPHA_URL
 
 from jira_simulator.process import SimulatorProcess
 
@@ -48,6 +49,27 @@ tenants:
       - name: globex
         url: {sim.site_url("globex")}
         cloud_id: {sim.cloud_ids["globex"]}
+        team_sync: {{method: none}}
+        webhook: {{enabled: true}}
+"""
+    )
+    return path
+
+
+def write_alpha_sync_file(tmp_path: Path) -> Path:
+    """Tenant `acme` with one site (`alpha`, declared by URL and cloud id, webhooks on)."""
+    path = tmp_path / "jira_sync.yaml"
+    path.write_text(
+        f"""
+version: 1
+oauth:
+  token_dir: {tmp_path / "tokens"}
+tenants:
+  - id: acme
+    sites:
+      - name: alpha
+        url: {ALPHA_URL}
+        cloud_id: cloud-alpha
         team_sync: {{method: none}}
         webhook: {{enabled: true}}
 """

@@ -10,33 +10,13 @@ from pathlib import Path
 
 import httpx
 import orjson
-from receiver_servers import ReceiverProcess
-from receiver_testkit import ALPHA_URL, CLIENT_ID, CLIENT_SECRET, bearer, issue_payload
+from receiver_servers import ReceiverProcess, write_alpha_sync_file
+from receiver_testkit import CLIENT_ID, CLIENT_SECRET, bearer, issue_payload
 
 from webhook_receiver.inbox import Inbox
 
 CONCURRENCY = 16
 KILL_AFTER_ACKS = 400
-
-
-def write_sync_file(tmp_path: Path) -> Path:
-    path = tmp_path / "jira_sync.yaml"
-    path.write_text(
-        f"""
-version: 1
-oauth:
-  token_dir: {tmp_path / "tokens"}
-tenants:
-  - id: acme
-    sites:
-      - name: alpha
-        url: {ALPHA_URL}
-        cloud_id: cloud-alpha
-        team_sync: {{method: none}}
-        webhook: {{enabled: true}}
-"""
-    )
-    return path
 
 
 def delivery(identifier: str, n: int) -> tuple[bytes, dict[str, str]]:
@@ -88,7 +68,7 @@ async def load_until_killed(receiver: ReceiverProcess) -> tuple[set[str], set[st
 def test_every_acknowledged_delivery_survives_sigkill_exactly_once(tmp_path: Path) -> None:
     inbox_path = tmp_path / "inbox.sqlite"
     env = {"JIRA_CLIENT_ID": CLIENT_ID, "JIRA_SECRET": CLIENT_SECRET}
-    receiver = ReceiverProcess(write_sync_file(tmp_path), inbox_path, env, tmp_path / "receiver.log")
+    receiver = ReceiverProcess(write_alpha_sync_file(tmp_path), inbox_path, env, tmp_path / "receiver.log")
     receiver.start()
     acked, unacked = asyncio.run(load_until_killed(receiver))
     assert len(acked) >= KILL_AFTER_ACKS
