@@ -6,7 +6,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dlt import DagsterDltResource, dlt_assets
 
-from assets.raw.metadata import http_metadata, with_table_metadata
+from assets.raw.metadata import with_table_metadata
 from assets.raw.partitions import issue_created_months
 from assets.raw.site_access import open_sites
 from assets.raw.translator import JiraRawTranslator
@@ -56,10 +56,9 @@ def build_issue_assets(config: SyncConfig) -> dg.AssetsDefinition:
         )
         events = dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline)
         extra = {
-            **http_metadata(step.http.stats),
             "created_window": f"[{window.start.isoformat()}, {window.end.isoformat()})",
         }
-        yield from with_table_metadata(events, pipeline, partitioned=True, extra=extra)
+        yield from with_table_metadata(events, pipeline, partitioned=True, stats=step.http.stats, extra=extra)
         step.finish()
 
     return jira_issues_assets

@@ -91,9 +91,13 @@ def with_table_metadata(
     pipeline: dlt.Pipeline,
     *,
     partitioned: bool = False,
+    stats: HttpStats | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> Iterator[dg.MaterializeResult]:
-    """dagster-dlt's materializations, with counts that work for empty tables and the run's HTTP stats."""
+    """dagster-dlt's materializations, with counts that work for empty tables and the run's HTTP stats.
+
+    The events are lazy (the load runs on the first one), so the HTTP stats are read per event.
+    """
     for event in events:
         key = event.asset_key
         table = key.path[-1] if key else None
@@ -102,4 +106,6 @@ def with_table_metadata(
         if table:
             metadata.update(table_metadata(pipeline, table, partitioned=partitioned))
         metadata.update(extra or {})
+        if stats is not None:
+            metadata.update(http_metadata(stats))
         yield event._replace(metadata=metadata)

@@ -5,7 +5,7 @@ from dagster import AssetExecutionContext
 from dagster_dlt import DagsterDltResource, dlt_assets
 
 from assets.raw.catalog import reference_tables, syncs_teams
-from assets.raw.metadata import http_metadata, with_table_metadata
+from assets.raw.metadata import with_table_metadata
 from assets.raw.site_access import open_sites
 from assets.raw.translator import JiraRawTranslator
 from assets.resources import WAREHOUSE_POOL, JiraSecretsResource, SyncConfigResource
@@ -40,7 +40,7 @@ def build_reference_assets(config: SyncConfig) -> list[dg.AssetsDefinition]:
         pipeline = make_pipeline(REFERENCE_PIPELINE, step.config)
         source = jira_reference(step.resolved.sites, step.resolved.failures, http=step.http)
         events = dlt.run(context=context, dlt_source=source.with_resources(*tables), dlt_pipeline=pipeline)
-        yield from with_table_metadata(events, pipeline, extra=http_metadata(step.http.stats))
+        yield from with_table_metadata(events, pipeline, stats=step.http.stats)
         step.finish()
 
     assets = [jira_reference_assets]
@@ -64,7 +64,7 @@ def build_reference_assets(config: SyncConfig) -> list[dg.AssetsDefinition]:
         pipeline = make_pipeline(TEAMS_PIPELINE, step.config)
         source = jira_teams(step.resolved.teams, step.resolved.failures, http=step.http)
         events = dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline)
-        yield from with_table_metadata(events, pipeline, extra=http_metadata(step.http.stats))
+        yield from with_table_metadata(events, pipeline, stats=step.http.stats)
         step.finish()
 
     return [*assets, jira_teams_assets]

@@ -1,0 +1,119 @@
+"""Compare every `jira_raw` table with the simulator's ground truth, per site and organization.
+
+The truth names its tables as `jira_raw` does and identifies rows the same way (composite ids are
+`"<history_id>:<item_index>"`, `"<group_id>:<account_id>"`, `"<team_id>:<account_id>"`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+# table -> SQL expression of the row id the truth uses
+SITE_TABLES: dict[str, str] = {
+    "issues": "id",
+    "issue_changelog": "history_id || ':' || item_index",
+    "projects": "id",
+    "issue_types": "id",
+    "statuses": "id",
+    "status_categories": "id",
+    "users": "account_id",
+    "groups": "group_id",
+    "group_members": "group_id || ':' || account_id",
+}
+ORGANIZATION_TABLES: dict[str, str] = {
+    "teams": "team_id",
+    "team_members": "team_id || ':' || account_id",
+}
+
+
+@dataclass
+class TableCheck:
+    table: str
+    owner: str  # "site <name>" or "organization <id>"
+    warehouse: int
+    truth: int
+    missing: list[str]
+    extra: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.extra and self.warehouse == self.truth
+
+    def line(self) -> str:
+        head = f"{'OK      ' if self.ok else 'MISMATCH'} jira_raw.{self.table:<18} {self.owner:<28}"
+        text = f"{head} {self.warehouse:>7} rows, truth {self.truth:>7}"
+        if self.missing:
+            text += f"; missing {len(self.missing)} (e.g. {', '.join(self.missing[:3])})"
+        if self.extra:
+            text += f"; extra {len(self.extra)} (e.g. {', '.join(self.extra[:3])})"
+        if not self.missing and not self.extra and self.warehouse != self.truth:
+            text += "; duplicate rows"
+        return text
+
+
+def _ids(con: duckdb.DuckDBPyConnection, table: str, expr: str, owner_column: str, owner: str) -> list[str]:
+    if not _has(con, table):
+        return []
+    rows = con.execute(f"SELECT {expr} FROM jira_raw.{table} WHERE {owner_column} = ?", [owner]).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def _check(table: str, owner: str, found: list[str], truth: dict[str, Any]) -> TableCheck:
+    expected = [str(i) for i in truth["ids"]]
+    found_set, expected_set = set(found), set(expected)
+    return TableCheck(
+        table=table,
+        owner=owner,
+        warehouse=len(found),
+        truth=int(truth["count"]),
+        missing=sorted(expected_set - found_set),
+        extra=sorted(found_set - expected_set),
+    )
+
+
+def check_warehouse(warehouse: Path, truth: dict[str, Any], site_names: dict[str, str]) -> list[TableCheck]:
+    """One check per (table, site) and (table, organization) of the truth that the sync covers.
+
+    `site_names` maps the cloud ids the sync file selects to their names; truth for other sites
+    is ignored.
+    """
+    checks: list[TableCheck] = []
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        for cloud_id, site in truth["sites"].items():
+            if cloud_id not in site_names:
+                continue
+            owner = f"site {site_names[cloud_id]}"
+            for table, expr in SITE_TABLES.items():
+                checks.append(_check(table, owner, _ids(con, table, expr, "cloud_id", cloud_id), site[table]))
+        organizations = {site["organization_id"] for cid, site in truth["sites"].items() if cid in site_names}
+        for org_id, organization in truth["organizations"].items():
+            if org_id not in organizations:
+                continue
+            for table, expr in ORGANIZATION_TABLES.items():
+                found = _ids(con, table, expr, "organization_id", org_id)
+                checks.append(_check(table, f"organization {org_id[:12]}", found, organization[table]))
+        rows = con.execute("SELECT cloud_id FROM jira_raw.sites").fetchall() if _has(con, "sites") else []
+        checks.append(
+            _check(
+                "sites",
+                "all sites",
+                [r[0] for r in rows],
+                {"count": len(site_names), "ids": list(site_names)},
+            )
+        )
+    finally:
+        con.close()
+    return checks
+
+
+def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'jira_raw' AND table_name = ?",
+        [table],
+    ).fetchone()
+    return bool(row and row[0])
