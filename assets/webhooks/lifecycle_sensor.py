@@ -7,7 +7,7 @@ refresh once; a retry gets a numbered key only after the previous run for that w
 and the site still needs it. All decisions use Jira's clock (see DynamicWebhookClient.jira_now).
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import dagster as dg
 
@@ -22,8 +22,10 @@ from pipelines.webhooks.sites import open_webhook_sites
 LIFECYCLE_SENSOR = "jira_webhook_lifecycle"
 # Refreshes are due days ahead (webhooks.refresh_before_days), so hourly ticks are plenty.
 LIFECYCLE_INTERVAL_SECONDS = 3600
-# Tag on every run this sensor asks for: the work it does, so a retry can find earlier attempts.
+# Tags on every run this sensor asks for: the work it does (a retry finds earlier attempts), and
+# the ISO week on Jira's clock (a week that saw any run needs no extra observe run).
 WORK_TAG = "jira_sync/webhook_work"
+WEEK_TAG = "jira_sync/webhook_week"
 # A sensor tick must finish well within Dagster's 60 s sensor timeout.
 SENSOR_HTTP = HttpConfig(max_requests_per_second=10, concurrency=1, max_attempts=2, timeout_seconds=10)
 _OP_NAME = "__".join(REGISTRATIONS_KEY.path)
@@ -47,23 +49,26 @@ def plan_site(site: WebhookSite, state: SiteWebhooks, refresh_before: timedelta)
     return None
 
 
-def _run_key(instance: dg.DagsterInstance, work: str, *, retry: bool = True) -> str | None:
+def _run_key(instance: dg.DagsterInstance, work: str) -> str | None:
     """`work` the first time; `work:retryN` once earlier runs finished without fixing it; None while one runs."""
     runs = instance.get_runs(filters=dg.RunsFilter(tags={WORK_TAG: work}))
     if any(not run.is_finished for run in runs):
         return None
-    if not runs:
-        return work
-    return f"{work}:retry{len(runs)}" if retry else None
+    return f"{work}:retry{len(runs)}" if runs else work
 
 
-def _request(run_key: str, work: str, action: str, sites: list[str]) -> dg.RunRequest:
+def _request(run_key: str, work: str, week: str, action: str, sites: list[str]) -> dg.RunRequest:
     return dg.RunRequest(
         run_key=run_key,
         asset_selection=[REGISTRATIONS_KEY],
         run_config=dg.RunConfig(ops={_OP_NAME: WebhookRegistrationsConfig(action=action, sites=sites)}),
-        tags={WORK_TAG: work},
+        tags={WORK_TAG: work, WEEK_TAG: week},
     )
+
+
+def _week(moment: datetime) -> str:
+    year, week, _ = moment.isocalendar()
+    return f"{year}-W{week:02d}"
 
 
 @dg.sensor(
@@ -97,14 +102,12 @@ def webhook_lifecycle_sensor(
             run_key = _run_key(context.instance, work)
             if run_key is not None:
                 context.log.info(f"{site.label}: {reason}: requesting {run_key}")
-                requests.append(_request(run_key, work, "reconcile", [site.site_name]))
+                requests.append(_request(run_key, work, _week(state.jira_now), "reconcile", [site.site_name]))
     if not requests and jira_now is not None:
-        # Once a week, record every site's state so the registrations check reflects today.
-        year, week, _ = jira_now.isocalendar()
-        work = f"observe:{year}-W{week:02d}"
-        run_key = _run_key(context.instance, work, retry=False)
-        if run_key is not None:
-            requests.append(_request(run_key, work, "observe", []))
+        # At least one run a week records every site's state, so the registrations check is current.
+        week = _week(jira_now)
+        if not context.instance.get_runs(filters=dg.RunsFilter(tags={WEEK_TAG: week}), limit=1):
+            requests.append(_request(f"observe:{week}", f"observe:{week}", week, "observe", []))
     for note in notes:
         context.log.warning(note)
     if not requests:
