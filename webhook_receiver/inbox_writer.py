@@ -13,6 +13,7 @@ after the transaction holding its event has committed.
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import threading
 import time
@@ -21,6 +22,9 @@ from contextlib import suppress
 from dataclasses import dataclass
 
 from webhook_receiver.inbox import InboxStore, InboxUnavailable, WebhookEvent
+from webhook_receiver.logging import log
+
+logger = logging.getLogger("webhook_receiver.inbox")
 
 
 @dataclass(slots=True)
@@ -123,18 +127,40 @@ class InboxWriter:
 
     def _commit(self, batch: list[_Pending]) -> None:
         outcome: Sequence[bool] | BaseException
+        started = time.perf_counter()
         try:
             outcome = self.store.store([pending.event for pending in batch])
             self.commits += 1
             self.committed_events += len(batch)
         except Exception as exc:  # every failure must reach the waiting requests as a 503
             outcome = exc if isinstance(exc, InboxUnavailable) else InboxUnavailable(str(exc))
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
         self._dispatch(
             [
                 (pending, outcome if isinstance(outcome, BaseException) else outcome[index])
                 for index, pending in enumerate(batch)
             ]
         )
+        # one line per commit (after the acks went out): per-delivery lines are debug-level
+        if isinstance(outcome, BaseException):
+            log(
+                logger,
+                "inbox.commit_failed",
+                level=logging.ERROR,
+                events=len(batch),
+                ms=elapsed_ms,
+                reason=str(outcome),
+            )
+        else:
+            stored = sum(outcome)
+            log(
+                logger,
+                "inbox.committed",
+                events=len(batch),
+                stored=stored,
+                duplicates=len(batch) - stored,
+                ms=elapsed_ms,
+            )
 
     @staticmethod
     def _dispatch(results: list[tuple[_Pending, bool | BaseException]]) -> None:

@@ -166,6 +166,7 @@ async def receive_webhook(request: Request) -> Response:
     log(
         logger,
         "webhook.accepted",
+        level=logging.DEBUG,  # the writer logs each commit at info
         tenant=event.tenant_id,
         cloud_id=event.cloud_id,
         identifier=event.identifier,

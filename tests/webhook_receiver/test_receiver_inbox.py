@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from inbox_worker import write_many
 from receiver_testkit import make_event
 
 from webhook_receiver.inbox import EventKey, Inbox, InboxUnavailable
@@ -112,14 +113,6 @@ def test_store_fails_cleanly_while_another_writer_holds_the_lock(tmp_path: Path)
         inbox.close()
 
 
-def _write_many(path: str, identifiers: list[str]) -> int:
-    store = Inbox(path)
-    try:
-        return sum(sum(store.store([make_event(identifier)])) for identifier in identifiers)
-    finally:
-        store.close()
-
-
 def test_processes_share_one_inbox_file_without_losing_or_doubling(tmp_path: Path) -> None:
     path = str(tmp_path / "shared.sqlite")
     Inbox(path).close()
@@ -127,7 +120,7 @@ def test_processes_share_one_inbox_file_without_losing_or_doubling(tmp_path: Pat
     context = multiprocessing.get_context("spawn")
     with context.Pool(2) as pool:
         # both processes write every identifier: each must be stored exactly once overall
-        stored_counts = pool.starmap(_write_many, [(path, identifiers), (path, list(reversed(identifiers)))])
+        stored_counts = pool.starmap(write_many, [(path, identifiers), (path, list(reversed(identifiers)))])
     assert sum(stored_counts) == len(identifiers)
     inbox = Inbox(path)
     try:

@@ -16,7 +16,7 @@ from receiver_testkit import CLIENT_ID, CLIENT_SECRET, bearer, issue_payload
 from webhook_receiver.inbox import Inbox
 
 CONCURRENCY = 16
-KILL_AFTER_ACKS = 400
+KILL_AFTER_ACKS = 250
 
 
 def delivery(identifier: str, n: int) -> tuple[bytes, dict[str, str]]:

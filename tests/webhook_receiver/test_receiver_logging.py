@@ -19,7 +19,7 @@ from webhook_receiver.logging import JsonFormatter, configure_logging, log
 @pytest.fixture
 def json_logs(isolated_logging: None) -> io.StringIO:
     stream = io.StringIO()
-    configure_logging("info", secrets=[CLIENT_SECRET], stream=stream)
+    configure_logging("debug", secrets=[CLIENT_SECRET], stream=stream)
     return stream
 
 
@@ -57,7 +57,9 @@ def test_deliveries_are_logged_as_json_without_secrets_or_payloads(
         "webhook_event": "jira:issue_updated",
         "issue_key": "ACME-41",
     }
-    assert accepted["level"] == "info" and accepted["ts"].endswith("Z") and accepted["duplicate"] is False
+    assert accepted["level"] == "debug" and accepted["ts"].endswith("Z") and accepted["duplicate"] is False
+    committed = next(r for r in records if r["event"] == "inbox.committed")
+    assert (committed["level"], committed["events"], committed["stored"]) == ("info", 1, 1)
     rejected = next(r for r in records if r["event"] == "webhook.rejected")
     assert (rejected["status"], rejected["error"], rejected["tenant"]) == (401, "unauthorized", "acme")
     assert CLIENT_SECRET not in text
