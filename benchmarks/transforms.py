@@ -231,22 +231,21 @@ def run_transforms(workdir: Path, memory_limit: str, threads: int) -> dict:
         event.step_key: round(event.event_specific_data.duration_ms / 1000, 2)
         for event in result.get_step_success_events()
     }
+    asset_steps = {e.step_key for e in result.get_asset_materialization_events()}
     rows = {
-        f"{e.asset_key.to_user_string()}": e.materialization.metadata["dagster/row_count"].value
+        e.asset_key.to_user_string(): e.materialization.metadata["dagster/row_count"].value
         for e in result.get_asset_materialization_events()
         if "dagster/row_count" in e.materialization.metadata
     }
-    checks = {
-        e.event_specific_data.check_name: e.event_specific_data.passed
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-    }
     return {
         "success": result.success,
+        "failed_steps": sorted(result.get_failed_step_keys()),
         "total_seconds": round(total, 2),
+        "asset_seconds": round(sum(steps[k] for k in asset_steps if k in steps), 2),
+        "check_seconds": round(sum(v for k, v in steps.items() if k not in asset_steps), 2),
         "steps": steps,
         "rows": rows,
-        "checks": checks,
+        "checks": {e.check_name: e.passed for e in result.get_asset_check_evaluations()},
     }
 
 

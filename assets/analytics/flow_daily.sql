@@ -56,13 +56,22 @@ group_names AS (
     GROUP BY ALL
 ),
 groups AS (
-    SELECT n.*, b.first_day, b.last_day
+    SELECT n.*, b.first_day, b.last_day, row_number() OVER () AS group_number
     FROM (
         SELECT cloud_id, project_id, team_key, min(day) AS first_day, greatest(max(day), current_date) AS last_day
         FROM daily
         GROUP BY ALL
     ) AS b
     JOIN group_names AS n USING (cloud_id, project_id, team_key)
+),
+running AS (
+    -- WIP after each day with events: the running sum of the deltas (a window over the event
+    -- days only, by an integer group key; the calendar takes the latest one with an ASOF join)
+    SELECT
+        g.group_number, d.day, d.arrivals, d.throughput,
+        sum(d.wip_delta) OVER (PARTITION BY g.group_number ORDER BY d.day) AS wip
+    FROM daily AS d
+    JOIN groups AS g USING (cloud_id, project_id, team_key)
 ),
 days AS (
     SELECT CAST(unnest(generate_series(min(first_day), max(last_day), INTERVAL 1 DAY)) AS DATE) AS day
@@ -80,10 +89,8 @@ SELECT
     c.team_id,
     c.team_name,
     c.day,
-    CAST(sum(coalesce(d.wip_delta, 0)) OVER (
-        PARTITION BY c.cloud_id, c.project_id, c.team_key ORDER BY c.day
-    ) AS BIGINT) AS wip,
-    CAST(coalesce(d.arrivals, 0) AS BIGINT) AS arrivals,
-    CAST(coalesce(d.throughput, 0) AS BIGINT) AS throughput
+    CAST(r.wip AS BIGINT) AS wip,
+    CAST(CASE WHEN r.day = c.day THEN r.arrivals ELSE 0 END AS BIGINT) AS arrivals,
+    CAST(CASE WHEN r.day = c.day THEN r.throughput ELSE 0 END AS BIGINT) AS throughput
 FROM calendar AS c
-LEFT JOIN daily AS d USING (cloud_id, project_id, team_key, day)
+ASOF JOIN running AS r ON r.group_number = c.group_number AND r.day <= c.day
