@@ -46,6 +46,8 @@ def test_bulkfetch_returns_every_history_sorted_and_paged(served) -> None:
             if not token:
                 break
     assert pages == -(-len(expected) // 37)
+    plat3 = site.find_issue("PLAT-3").id
+    assert sum(1 for issue_id, _ in got if issue_id == plat3) == 150  # search embeds only the newest 40
     assert sorted(got) == sorted((str(issue_id), history_id) for _, issue_id, history_id in expected)
 
 
