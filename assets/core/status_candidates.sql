@@ -18,12 +18,15 @@ from_issues AS (
     FROM raw_issues
 ),
 changed_statuses AS (
-    SELECT DISTINCT cloud_id, issue_id, status_id, status_name
+    -- site-wide statuses are already paired with every project: only the others need the issue
+    SELECT DISTINCT h.cloud_id, h.issue_id, h.status_id, h.status_name
     FROM (
         SELECT cloud_id, issue_id, from_id AS status_id, from_string AS status_name FROM raw_status_changes
         UNION ALL
         SELECT cloud_id, issue_id, to_id, to_string FROM raw_status_changes
-    )
+    ) AS h
+    ANTI JOIN (SELECT cloud_id, id AS status_id FROM raw_statuses WHERE scope_project_id IS NULL) AS site_wide
+        USING (cloud_id, status_id)
 ),
 from_history AS (
     SELECT DISTINCT i.cloud_id, i.project_id, i.project_key, h.status_id, h.status_name,
