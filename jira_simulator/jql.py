@@ -493,6 +493,14 @@ class _Compiler:
                 return account_id
         raise _value_error(value, name)
 
+    def group_members(self, function: Function) -> set[str | None]:
+        """`membersOf("group")`: the group's members (by group name, case-insensitive)."""
+        wanted = function.args[0].casefold() if function.args else ""
+        for group in self.site.groups.values():
+            if group.name.casefold() == wanted:
+                return set(group.member_ids)
+        raise JqlError(f"The group '{function.args[0] if function.args else ''}' does not exist.")
+
     def issue_id(self, value: Operand, name: str) -> str:
         text = _literal(value, name)
         if text.isdigit():
@@ -577,7 +585,12 @@ class _Compiler:
             return lambda issue: issue.resolution_id in ids
         if canonical in USER_FIELDS:
             attribute = USER_FIELDS[canonical]
-            accounts = {self.account_id(v, name) for v in values}
+            accounts: set[str | None] = set()
+            for value in values:
+                if isinstance(value, Function) and value.name.casefold() == "membersof":
+                    accounts |= self.group_members(value)
+                else:
+                    accounts.add(self.account_id(value, name))
             if has_empty:
                 accounts.add(None)
             return lambda issue: getattr(issue, attribute) in accounts

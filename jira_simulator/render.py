@@ -12,6 +12,7 @@ it renders, which matters when a page holds 100 issues with their changelogs.
 
 from __future__ import annotations
 
+import html
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -633,6 +634,8 @@ class Renderer:
                     continue  # Jira leaves `parent` out when there is none
                 values[field_id] = value
             body["fields"] = values
+        if "renderedFields" in expand:
+            body["renderedFields"] = {f: self.rendered(f, issue) for f in fields}
         if "names" in expand:
             body["names"] = {f: FIELDS[f].name for f in fields}
         if "schema" in expand:
@@ -642,6 +645,12 @@ class Renderer:
         if "changelog" in expand:
             body["changelog"] = self.embedded_changelog(issue, changelog_cap)
         return body
+
+    def rendered(self, field_id: str, issue: Issue) -> str | None:
+        """`renderedFields`: rich text as HTML; fields without an HTML rendering are null."""
+        if field_id == "description" and issue.description is not None:
+            return "".join(f"<p>{html.escape(line)}</p>" for line in issue.description.split("\n"))
+        return None
 
     def transitions(self, issue: Issue) -> list[dict[str, Any]]:
         project = self.site.projects[issue.project_id]

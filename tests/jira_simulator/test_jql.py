@@ -74,6 +74,9 @@ def test_field_clauses(world: World, acme: Site) -> None:
     assert keys_of(run(world, acme, f"id = {moved.id}")) == {moved.key}
     mine = {i.key for i in acme.issues.values() if i.reporter_id == world.admin_account_id}
     assert keys_of(run(world, acme, "reporter = currentUser()")) == mine
+    developers = next(g for g in acme.groups.values() if g.name == "developers").member_ids
+    by_developers = {i.key for i in acme.issues.values() if i.assignee_id in developers}
+    assert keys_of(run(world, acme, 'assignee in membersOf("Developers")')) == by_developers
 
 
 def test_dates_read_in_the_callers_zone(world: World, acme: Site) -> None:

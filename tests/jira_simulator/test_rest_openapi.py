@@ -129,7 +129,7 @@ def samples(served, site_name: str = "acme") -> list[tuple[str, str, str, dict[s
     scoped_type = (
         next(t for t in acme.issue_types.values() if t.scope_project_id) if site_name == "acme" else None
     )
-    everything = {"fields": "*all", "expand": "changelog,names,schema,transitions"}
+    everything = {"fields": "*all", "expand": "changelog,names,schema,transitions,renderedFields"}
     return [
         ("GET", "/search/jql", "/search/jql", {"params": {"jql": f"project = {software}"}}),
         (
