@@ -93,7 +93,7 @@ async def _validate(request: Request, receiver: ReceiverState, started: float) -
             started=started,
         )
     retry_text = headers.get(RETRY_HEADER, "0").strip()
-    if not retry_text.isdigit():
+    if not (retry_text.isascii() and retry_text.isdigit() and len(retry_text) <= 9):
         return _reject(
             400,
             "bad_retry_header",

@@ -298,13 +298,14 @@ def test_missing_identifier_or_bad_retry_header_is_400(
     missing = client.post(URL, content=orjson.dumps(issue_payload()), headers=headers)
     assert missing.status_code == 400
     assert "X-Atlassian-Webhook-Identifier is required" in missing.json()["message"]
-    bad_retry = client.post(
-        URL,
-        content=orjson.dumps(issue_payload()),
-        headers=delivery_headers("x") | {"X-Atlassian-Webhook-Retry": "two"},
-    )
-    assert bad_retry.status_code == 400
-    assert "X-Atlassian-Webhook-Retry must be a non-negative integer" in bad_retry.json()["message"]
+    for retry in ("two", "-1", "\u00b2".encode("latin-1"), "9" * 5000):
+        bad_retry = client.post(
+            URL,
+            content=orjson.dumps(issue_payload()),
+            headers=delivery_headers("x") | {"X-Atlassian-Webhook-Retry": retry},
+        )
+        assert bad_retry.status_code == 400
+        assert "X-Atlassian-Webhook-Retry must be a non-negative integer" in bad_retry.json()["message"]
     assert stored_events(settings) == []
 
 
