@@ -17,7 +17,6 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 
@@ -126,33 +125,24 @@ class InboxWriter:
         self._dispatch(leftovers)
 
     def _commit(self, batch: list[_Pending]) -> None:
-        outcome: Sequence[bool] | BaseException
         started = time.perf_counter()
-        try:
-            outcome = self.store.store([pending.event for pending in batch])
-            self.commits += 1
-            self.committed_events += len(batch)
-        except Exception as exc:  # every failure must reach the waiting requests as a 503
-            outcome = exc if isinstance(exc, InboxUnavailable) else InboxUnavailable(str(exc))
+        results = self._store(batch)
         elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
-        self._dispatch(
-            [
-                (pending, outcome if isinstance(outcome, BaseException) else outcome[index])
-                for index, pending in enumerate(batch)
-            ]
-        )
+        self._dispatch(list(zip(batch, results, strict=True)))
         # one line per commit (after the acks went out): per-delivery lines are debug-level
-        if isinstance(outcome, BaseException):
+        failures = [result for result in results if isinstance(result, BaseException)]
+        if failures:
             log(
                 logger,
                 "inbox.commit_failed",
                 level=logging.ERROR,
                 events=len(batch),
+                failed=len(failures),
                 ms=elapsed_ms,
-                reason=str(outcome),
+                reason=str(failures[0]),
             )
         else:
-            stored = sum(outcome)
+            stored = sum(1 for result in results if result is True)
             log(
                 logger,
                 "inbox.committed",
@@ -161,6 +151,21 @@ class InboxWriter:
                 duplicates=len(batch) - stored,
                 ms=elapsed_ms,
             )
+
+    def _store(self, batch: list[_Pending]) -> list[bool | BaseException]:
+        """One transaction for the batch; each request's outcome (True new, False duplicate, or the error)."""
+        try:
+            outcome = self.store.store([pending.event for pending in batch])
+        except InboxUnavailable as exc:  # the database itself failed: every request gets 503
+            return [InboxUnavailable(str(exc)) for _ in batch]
+        except Exception as exc:
+            # a value the database refused: commit the others one by one so that only its request fails
+            if len(batch) == 1:
+                return [InboxUnavailable(f"the event could not be stored: {exc}")]
+            return [result for pending in batch for result in self._store([pending])]
+        self.commits += 1
+        self.committed_events += len(batch)
+        return list(outcome)
 
     @staticmethod
     def _dispatch(results: list[tuple[_Pending, bool | BaseException]]) -> None:

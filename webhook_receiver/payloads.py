@@ -30,10 +30,11 @@ class IssueWebhookPayload(BaseModel):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    timestamp: int = Field(gt=0, description="epoch milliseconds")
+    # epoch milliseconds; bounded so that it always fits SQLite's 64-bit INTEGER
+    timestamp: int = Field(gt=0, lt=10**15, description="epoch milliseconds")
     webhook_event: IssueEventName = Field(alias="webhookEvent")
     issue: WebhookIssue
-    matched_webhook_ids: list[int] = Field(alias="matchedWebhookIds", min_length=1)
+    matched_webhook_ids: list[int] = Field(alias="matchedWebhookIds", min_length=1, max_length=1000)
 
 
 class PayloadError(ValueError):

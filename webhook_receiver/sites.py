@@ -134,7 +134,7 @@ class SiteRegistry:
         # No recorded registrations: the site's webhooks were registered by other tooling.
         if registered and registered.isdisjoint(matched):
             raise SiteRejected(
-                f"matchedWebhookIds {sorted(set(matched))} are not webhooks registered for site {site.name} "
+                f"matchedWebhookIds {sorted(set(matched))[:10]} are not webhooks registered for site {site.name} "
                 f"(cloud id {site.cloud_id}; registered: {sorted(registered)}); "
                 f"re-register with `jira-sync webhooks create`"
             )

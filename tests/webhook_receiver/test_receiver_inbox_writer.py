@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -79,6 +80,26 @@ def test_failed_transaction_fails_every_waiting_request_then_recovers(tmp_path: 
     finally:
         writer.stop()
     assert [event.identifier for event in inbox.pending()] == ["kept"]
+    inbox.close()
+
+
+def test_a_value_the_database_refuses_fails_only_its_own_request(tmp_path: Path) -> None:
+    inbox = Inbox(tmp_path / "inbox.sqlite")
+    writer = InboxWriter(inbox)
+    writer.start()
+    poison = dataclasses.replace(make_event("poison"), jira_timestamp_ms=2**70)  # no SQLite INTEGER holds it
+
+    async def scenario() -> list[bool | BaseException]:
+        writes = [writer.write(make_event(f"good-{n}")) for n in range(10)] + [writer.write(poison)]
+        return await asyncio.gather(*writes, return_exceptions=True)
+
+    try:
+        results = asyncio.run(scenario())
+    finally:
+        writer.stop()
+    assert results[:10] == [True] * 10
+    assert isinstance(results[10], InboxUnavailable)
+    assert sorted(event.identifier for event in inbox.pending()) == sorted(f"good-{n}" for n in range(10))
     inbox.close()
 
 
