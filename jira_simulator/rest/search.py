@@ -119,7 +119,7 @@ async def search_jql(request: Request) -> Response:
         max_raw, fields_raw, expand_raw = (
             params.get("maxResults"),
             query_values(request, "fields"),
-            params.get("expand"),
+            query_values(request, "expand"),
         )
         reconcile = _reconcile(query_values(request, "reconcileIssues"))
     del reconcile  # reads are never stale here, so there is nothing to reconcile
