@@ -74,10 +74,11 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, publish_path: Path, run_id:
             "CREATE TABLE analyst_snapshot.main.snapshot_info "
             "(published_at TIMESTAMPTZ, run_id VARCHAR, table_name VARCHAR, row_count BIGINT)"
         )
-        con.executemany(
-            "INSERT INTO analyst_snapshot.main.snapshot_info VALUES (now(), ?, ?, ?)",
-            [(run_id, name, rows) for name, rows in counts.items()],
-        )
+        if counts:
+            con.executemany(
+                "INSERT INTO analyst_snapshot.main.snapshot_info VALUES (now(), ?, ?, ?)",
+                [(run_id, name, rows) for name, rows in counts.items()],
+            )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
