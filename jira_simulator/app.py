@@ -4,7 +4,9 @@
 |---------------------------------|---------------------------------------------------------|
 | REST v2/v3, Basic auth          | `/site/<name>/rest/api/{2,3}/...`                        |
 | REST v2/v3, OAuth gateway       | `/ex/jira/<cloudId>/rest/api/{2,3}/...`                  |
+| dynamic webhooks (REST)         | `.../rest/api/{2,3}/webhook...` under both REST prefixes |
 | OAuth 2.0 (3LO)                 | `/authorize`, `/oauth/token`, `/oauth/token/accessible-resources`, `/me` |
+| Teams API (Basic)               | `/public/teams/v1/org/<orgId>/...`, `/site/<name>/gateway/api/public/teams/...` |
 | admin (not Jira)                | `/_sim/...`                                              |
 
 Areas add their routes to `create_app`'s lists, one line each. Doubled slashes in paths are
@@ -13,7 +15,6 @@ collapsed first, as Jira tolerates them.
 
 from __future__ import annotations
 
-import importlib
 import re
 
 from starlette.applications import Starlette
@@ -23,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jira_simulator import admin, oauth, webhooks
+from jira_simulator import admin, oauth, teams_api, webhooks
 from jira_simulator.cursors import SearchCursors
 from jira_simulator.errors import EXCEPTION_HANDLERS, OrjsonResponse
 from jira_simulator.faults import FaultAdmin, FaultInjector, FaultState
@@ -53,17 +54,6 @@ class CollapseSlashes:
         await self.app(scope, receive, send)
 
 
-def _area_routes(name: str, world: World) -> list[BaseRoute]:
-    """`routes(world)` of a platform area, or nothing while its module is not in this checkout."""
-    try:
-        module = importlib.import_module(f"jira_simulator.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"jira_simulator.{name}":
-            raise
-        return []
-    return module.routes(world)
-
-
 def create_app(world: World, *, options: SimulatorOptions) -> Starlette:
     indexes = Indexes(world)
     fault_state = FaultState(options, world)
@@ -85,7 +75,7 @@ def create_app(world: World, *, options: SimulatorOptions) -> Starlette:
 
     rest: list[BaseRoute] = [
         *rest_routes(),
-        *_area_routes("webhooks", world),
+        *webhooks.routes(world),
     ]
     routes: list[BaseRoute] = [
         Route("/_sim/health", health, methods=["GET"]),
@@ -95,7 +85,7 @@ def create_app(world: World, *, options: SimulatorOptions) -> Starlette:
         *FaultAdmin(fault_state).routes(),
         *request_log.routes(),
         *webhook_service.admin_routes(),
-        *_area_routes("teams_api", world),
+        *teams_api.routes(world),
         Mount(
             "/site/{site_name}/rest/api/{version}",
             routes=rest,
