@@ -27,7 +27,7 @@ from dlt.extract.resource import DltResource
 
 from pipelines.jira.census import CensusResult, WarehouseIssue, run_census
 from pipelines.jira.client import HttpStats, JiraHttp
-from pipelines.jira.issues import IssuePage, fetch_issue_pages, plan_windows
+from pipelines.jira.issues import ChangelogDedup, IssuePage, fetch_issue_pages, plan_windows
 from pipelines.jira.reference import (
     group_members_table,
     groups_table,
@@ -204,10 +204,13 @@ def jira_issues(
     def issues(page: IssuePage) -> Iterator[pa.Table]:
         yield page.issues
 
+    dedup = ChangelogDedup()
+
     @_transformer("issue_changelog", issue_pages)
     def issue_changelog(page: IssuePage) -> Iterator[pa.Table]:
-        if page.changelog.num_rows:
-            yield page.changelog
+        changelog = dedup(page.cloud_id, page.changelog)
+        if changelog.num_rows:
+            yield changelog
 
     return issues, issue_changelog
 
@@ -258,11 +261,14 @@ def jira_issue_updates(
     start_default = epoch_ms(_as_utc(history_start or date(2000, 1, 1)))
     parts = http.config.concurrency * WINDOWS_PER_WORKER
 
-    @_resource("issue_updates")
+    # Writes three tables, so every item carries its own table's hints (a variant); the resource
+    # itself has none, or its keys would leak into the issues / issue_changelog variants.
+    @dlt.resource(name="issue_updates", table_name="issue_updates")
     def issue_updates() -> Iterator[Any]:
         watermarks: dict[str, int] = dlt.current.resource_state().setdefault("watermarks", {})
         detected_at = datetime.now(UTC)
         now_ms = epoch_ms(detected_at)
+        dedup = ChangelogDedup()
         for site in sites:
             if not site.syncs("issues"):
                 continue
@@ -275,9 +281,10 @@ def jira_issue_updates(
                     http, site, plan_windows(http, site, sweep, parts, now_ms=now_ms)
                 ):
                     yield _variant(page.issues, "issues")
-                    if page.changelog.num_rows:
-                        yield _variant(page.changelog, "issue_changelog")
-                    yield _update_rows(page, detected_at, run_id)
+                    changelog = dedup(site.cloud_id, page.changelog)
+                    if changelog.num_rows:
+                        yield _variant(changelog, "issue_changelog")
+                    yield _variant(_update_rows(page, detected_at, run_id), "issue_updates")
                     page_latest = page.max_updated_ms()
                     if page_latest is not None:
                         latest = max(latest or 0, page_latest)
@@ -313,12 +320,12 @@ def jira_issue_census(
             except Exception as exc:
                 failures.add(f"{site.label} [census]", exc)
 
-    @_transformer("issue_deletions", census_results)
+    @dlt.transformer(name="issue_deletions", table_name="issue_deletions", data_from=census_results)
     def issue_deletions(result: CensusResult) -> Iterator[Any]:
         if result.deletions.num_rows:
             yield _variant(result.deleted_issues, "issues")
             yield _variant(result.deleted_changelog, "issue_changelog")
-            yield result.deletions
+            yield _variant(result.deletions, "issue_deletions")
 
     @_transformer("project_access", census_results)
     def project_access(result: CensusResult) -> Iterator[pa.Table]:

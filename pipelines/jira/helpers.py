@@ -10,6 +10,8 @@ import pyarrow as pa
 
 from pipelines.jira.tables import empty_columns, from_rows, to_arrow
 
+GROUP_NAME_PREFIX = "name:"
+
 
 def _id(value: Any) -> str | None:
     return None if value is None else str(value)
@@ -198,7 +200,9 @@ def user_row(cloud_id: str, user: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def group_row(cloud_id: str, group: Mapping[str, Any]) -> dict[str, Any]:
-    return {"cloud_id": cloud_id, "group_id": _id(group.get("groupId")), "name": group.get("name")}
+    """`groupId` is nullable in Jira's schema (legacy groups): such a group is keyed by its name."""
+    group_id = _id(group.get("groupId")) or f"{GROUP_NAME_PREFIX}{group.get('name')}"
+    return {"cloud_id": cloud_id, "group_id": group_id, "name": group.get("name")}
 
 
 def team_row(organization_id: str, cloud_id: str, team: Mapping[str, Any]) -> dict[str, Any]:

@@ -90,6 +90,11 @@ def group_members_table(http: JiraHttp, site: SiteRuntime, group_ids: list[str])
     rows = []
     for group_id in group_ids:
         params = {"groupId": group_id, "includeInactiveUsers": "true"}
+        if group_id.startswith(helpers.GROUP_NAME_PREFIX):
+            params = {
+                "groupname": group_id.removeprefix(helpers.GROUP_NAME_PREFIX),
+                "includeInactiveUsers": "true",
+            }
         for user in page_bean_values(
             client, settings.GROUP_MEMBERS, settings.GROUP_MEMBERS_PAGE_SIZE, params
         ):

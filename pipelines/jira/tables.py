@@ -19,14 +19,6 @@ def _schema(*fields: tuple[str, pa.DataType]) -> pa.Schema:
     return pa.schema([pa.field(name, dtype) for name, dtype in fields])
 
 
-def _key_columns(hints: dict[str, Any]) -> set[str]:
-    keys: set[str] = set()
-    for hint in ("primary_key", "merge_key"):
-        value = hints.get(hint) or ()
-        keys.update((value,) if isinstance(value, str) else value)
-    return keys
-
-
 SCHEMAS: dict[str, pa.Schema] = {
     "sites": _schema(("cloud_id", S), ("tenant_id", S), ("name", S), ("url", S)),
     "issues": _schema(
@@ -146,61 +138,65 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
 }
 
-_SITE_SNAPSHOT = {"write_disposition": "merge", "merge_key": "cloud_id"}
-_HARD_DELETE = {"deleted": {"hard_delete": True}}
-
-# dlt hints per table (primary key, merge key, write disposition, column hints).
-HINTS: dict[str, dict[str, Any]] = {
-    "sites": {"primary_key": "cloud_id", "write_disposition": "merge"},
-    "issues": {
-        "primary_key": ("cloud_id", "id"),
-        "write_disposition": "merge",
-        "columns": {
-            **_HARD_DELETE,
-            "updated": {"dedup_sort": "desc"},
-        },
-    },
-    # merge_key (cloud_id, issue_id): a load replaces an issue's whole changelog; a row with
-    # deleted=True (the census' tombstone) removes it.
-    "issue_changelog": {
-        "primary_key": ("cloud_id", "history_id", "item_index"),
-        "merge_key": ("cloud_id", "issue_id"),
-        "write_disposition": "merge",
-        "columns": _HARD_DELETE,
-    },
-    "projects": {"primary_key": ("cloud_id", "id"), **_SITE_SNAPSHOT},
-    "issue_types": {"primary_key": ("cloud_id", "id"), **_SITE_SNAPSHOT},
-    "statuses": {"primary_key": ("cloud_id", "id"), **_SITE_SNAPSHOT},
-    "status_categories": {"primary_key": ("cloud_id", "id"), **_SITE_SNAPSHOT},
-    "users": {"primary_key": ("cloud_id", "account_id"), **_SITE_SNAPSHOT},
-    "groups": {"primary_key": ("cloud_id", "group_id"), **_SITE_SNAPSHOT},
-    "group_members": {"primary_key": ("cloud_id", "group_id", "account_id"), **_SITE_SNAPSHOT},
-    "teams": {
-        "primary_key": ("organization_id", "team_id"),
-        "write_disposition": "merge",
-        "merge_key": "organization_id",
-    },
-    "team_members": {
-        "primary_key": ("organization_id", "team_id", "account_id"),
-        "write_disposition": "merge",
-        "merge_key": "organization_id",
-    },
+# Logical primary keys (docs/architecture.md): unique by construction in every load.
+KEYS: dict[str, tuple[str, ...]] = {
+    "sites": ("cloud_id",),
+    "issues": ("cloud_id", "id"),
+    "issue_changelog": ("cloud_id", "history_id", "item_index"),
+    "projects": ("cloud_id", "id"),
+    "issue_types": ("cloud_id", "id"),
+    "statuses": ("cloud_id", "id"),
+    "status_categories": ("cloud_id", "id"),
+    "users": ("cloud_id", "account_id"),
+    "groups": ("cloud_id", "group_id"),
+    "group_members": ("cloud_id", "group_id", "account_id"),
+    "teams": ("organization_id", "team_id"),
+    "team_members": ("organization_id", "team_id", "account_id"),
+    "issue_updates": ("cloud_id", "id", "updated"),
+    "issue_deletions": ("cloud_id", "id", "detected_at"),
+    "project_access": ("cloud_id", "project_key", "checked_at"),
+}
+# Merge keys: a load replaces every row sharing the key (a site's snapshot, an issue's changelog).
+MERGE_KEYS: dict[str, tuple[str, ...]] = {
+    "issue_changelog": ("cloud_id", "issue_id"),
+    **{t: ("cloud_id",) for t in ("projects", "issue_types", "statuses", "status_categories", "users")},
+    **{t: ("cloud_id",) for t in ("groups", "group_members")},
+    "teams": ("organization_id",),
+    "team_members": ("organization_id",),
+}
+_COLUMN_HINTS: dict[str, dict[str, Any]] = {
+    "issues": {"deleted": {"hard_delete": True}, "updated": {"dedup_sort": "desc"}},
+    # A row with deleted=True (the census' tombstone for an issue) removes the issue's changelog.
+    "issue_changelog": {"deleted": {"hard_delete": True}},
+}
+_DISPOSITION: dict[str, Any] = {
     # insert-only: a change seen again in the next sweep's overlap keeps its first detected_at.
-    "issue_updates": {
-        "primary_key": ("cloud_id", "id", "updated"),
-        "write_disposition": {"disposition": "merge", "strategy": "insert-only"},
-    },
-    "issue_deletions": {"primary_key": ("cloud_id", "id", "detected_at"), "write_disposition": "append"},
-    "project_access": {
-        "primary_key": ("cloud_id", "project_key", "checked_at"),
-        "write_disposition": "append",
-    },
+    "issue_updates": {"disposition": "merge", "strategy": "insert-only"},
+    "issue_deletions": "append",
+    "project_access": "append",
 }
 
 
-# Key columns are NOT NULL in dlt's schema; the Arrow schemas say so too, so both agree.
+def _hints(table: str) -> dict[str, Any]:
+    """dlt hints. A table with a merge key gets no primary_key hint: dlt's delete-insert deletes
+    where `primary key matches OR merge key matches`, and DuckDB runs that OR as a nested loop
+    (25 s for 10k rows, quadratic). Loads are made unique by key in the source instead.
+    """
+    hints: dict[str, Any] = {"write_disposition": _DISPOSITION.get(table, "merge")}
+    if table in MERGE_KEYS:
+        hints["merge_key"] = MERGE_KEYS[table]
+    else:
+        hints["primary_key"] = KEYS[table]
+    if table in _COLUMN_HINTS:
+        hints["columns"] = _COLUMN_HINTS[table]
+    return hints
+
+
+HINTS: dict[str, dict[str, Any]] = {table: _hints(table) for table in KEYS}
+
+# Key columns are never null; the Arrow schemas say so.
 for _table, _schema_of_table in list(SCHEMAS.items()):
-    _keys = _key_columns(HINTS[_table])
+    _keys = set(KEYS[_table]) | set(MERGE_KEYS.get(_table, ()))
     SCHEMAS[_table] = pa.schema([f.with_nullable(f.name not in _keys) for f in _schema_of_table])
 
 
@@ -224,8 +220,11 @@ def to_arrow(table: str, columns: dict[str, list]) -> pa.Table:
 
 
 def from_rows(table: str, rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows to an Arrow table, unique by the table's key (the last row of a key wins)."""
+    key = KEYS[table]
+    unique = {tuple(row.get(k) for k in key): row for row in rows}
     columns = empty_columns(table)
-    for row in rows:
+    for row in unique.values():
         for name, values in columns.items():
             values.append(row.get(name))
     return to_arrow(table, columns)

@@ -18,6 +18,7 @@ from pipelines.config import SyncConfig
 from pipelines.destination import make_pipeline
 from pipelines.jira import _variant
 from pipelines.jira.helpers import IssueColumns, issue_tombstones
+from pipelines.jira.issues import ChangelogDedup
 from pipelines.jira.tables import from_rows
 
 
@@ -80,9 +81,11 @@ def make(tmp_path: Path) -> tuple[dlt.Pipeline, Path]:
 def test_changelog_replaced_per_issue_and_tombstones_delete(tmp_path: Path) -> None:
     pipeline, path = make(tmp_path)
     issues, changelog = page(
-        "c1", issue("1", "2024-01-03T00:00:00.000+0000", [history("h1", 2), history("h2", 1)])
+        "c1", issue("1", "2024-01-03T00:00:00.000+0000", [history("201", 2), history("202", 1)])
     )
-    other_issues, other_changelog = page("c1", issue("2", "2024-01-03T00:00:00.000+0000", [history("h3", 1)]))
+    other_issues, other_changelog = page(
+        "c1", issue("2", "2024-01-03T00:00:00.000+0000", [history("203", 1)])
+    )
     load(
         pipeline,
         issues,
@@ -94,13 +97,13 @@ def test_changelog_replaced_per_issue_and_tombstones_delete(tmp_path: Path) -> N
     assert rows(path, "select labels->>0 from jira_raw.issues where id = '1'") == [("x",)]
 
     # Issue 1 comes back with one history rewritten: its rows are replaced, issue 2's stay.
-    issues, changelog = page("c1", issue("1", "2024-01-04T00:00:00.000+0000", [history("h1", 1)]))
+    issues, changelog = page("c1", issue("1", "2024-01-04T00:00:00.000+0000", [history("201", 1)]))
     load(pipeline, issues, _variant(changelog, "issue_changelog"))
     assert rows(
         path, "select issue_id, history_id, item_index from jira_raw.issue_changelog order by 1, 2, 3"
     ) == [
-        ("1", "h1", 0),
-        ("2", "h3", 0),
+        ("1", "201", 0),
+        ("2", "203", 0),
     ]
 
     dead_issues, dead_changelog = issue_tombstones("c1", ["1"])
@@ -143,3 +146,25 @@ def test_issue_updates_keep_the_first_detection(tmp_path: Path) -> None:
     load(pipeline, detection(first))
     load(pipeline, detection(second))
     assert rows(path, "select detected_at from jira_raw.issue_updates") == [(first,)]
+
+
+def test_an_issue_met_twice_in_one_load_keeps_each_history_once(tmp_path: Path) -> None:
+    pipeline, path = make(tmp_path)
+    dedup = ChangelogDedup()
+    first_issues, first = page("c1", issue("1", "2024-01-03T00:00:00.000+0000", [history("101", 2)]))
+    again_issues, again = page(
+        "c1", issue("1", "2024-01-05T00:00:00.000+0000", [history("101", 2), history("102", 1)])
+    )
+    load(
+        pipeline,
+        first_issues,
+        _variant(dedup("c1", first), "issue_changelog"),
+        again_issues,
+        _variant(dedup("c1", again), "issue_changelog"),
+    )
+    assert rows(path, "select history_id, item_index from jira_raw.issue_changelog order by all") == [
+        ("101", 0),
+        ("101", 1),
+        ("102", 0),
+    ]
+    assert rows(path, "select updated from jira_raw.issues") == [(datetime(2024, 1, 5, tzinfo=UTC),)]
