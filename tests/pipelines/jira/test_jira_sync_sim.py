@@ -225,7 +225,9 @@ def test_sweep_skips_nothing_for_a_user_far_from_utc_then_census_and_lost_access
         }
         assert created["id"] in found
         for table, key in PRIMARY_KEYS.items():
-            assert connected.query(f"select {key} from jira_raw.{table} group by all having count(*) > 1") == []
+            assert (
+                connected.query(f"select {key} from jira_raw.{table} group by all having count(*) > 1") == []
+            )
         # The hazard is real: the same bound as a zone-less JQL date (UTC wall time, as peers
         # render it) is read in the admin's zone and misses the change the sweep found.
         since = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
