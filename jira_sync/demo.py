@@ -146,7 +146,7 @@ def print_summary(outcomes: list[StepOutcome], warehouse: Path, served: dict, se
     print("\nsummary")
     for outcome in outcomes:
         status = "ok" if outcome.success else "FAILED"
-        print(f"  {outcome.step.title:<62} {outcome.seconds:7.1f} s  {status}")
+        print(f"  {outcome.step.title:<66} {outcome.seconds:7.1f} s  {status}")
     requests = sum(o.http["requests"] for o in outcomes)
     retries = sum(o.http["retries"] for o in outcomes)
     by_status: dict[str, int] = {}

@@ -14,6 +14,7 @@ import dagster as dg
 import dlt
 
 from pipelines.jira.client import HttpStats
+from pipelines.jira.tables import HINTS
 
 
 def table_row_count(pipeline: dlt.Pipeline, table: str) -> int:
@@ -31,25 +32,51 @@ def table_row_count(pipeline: dlt.Pipeline, table: str) -> int:
     return int(rows[0][0]) if rows else 0
 
 
+def _keys(hint: object) -> set[str]:
+    if not hint:
+        return set()
+    return {hint} if isinstance(hint, str) else set(hint)  # type: ignore[arg-type]
+
+
 def column_schema(pipeline: dlt.Pipeline, table: str) -> dg.TableSchema:
-    """The table's columns as dlt's schema knows them (name, type, nullability, hints)."""
-    try:
-        columns = pipeline.default_schema.get_table_columns(table)
-    except Exception:
-        return dg.TableSchema(columns=[])
-    hints = ("primary_key", "merge_key", "hard_delete", "dedup_sort", "unique")
+    """The table's columns as the destination has them, with the merge keys the source declares.
+
+    Read from the destination, not from `pipeline.default_schema`: dagster-dlt's own metadata
+    extraction pops the keys of dlt's in-memory column dicts, leaving that schema empty.
+    """
+    with pipeline.sql_client() as client:
+        try:
+            rows = client.execute_sql(
+                "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+                "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+                client.dataset_name,
+                table,
+            )
+        except Exception:
+            rows = []
+    hints = HINTS.get(table, {})
+    primary, merge = _keys(hints.get("primary_key")), _keys(hints.get("merge_key"))
+    hard_delete = {name for name, column in (hints.get("columns") or {}).items() if column.get("hard_delete")}
     return dg.TableSchema(
         columns=[
             dg.TableColumn(
                 name=name,
-                type=str(column.get("data_type", "unknown")),
+                type=str(data_type).lower(),
                 constraints=dg.TableColumnConstraints(
-                    nullable=bool(column.get("nullable", True)),
-                    unique=bool(column.get("unique", False)),
-                    other=[hint for hint in hints if column.get(hint)],
+                    nullable=str(nullable).upper() == "YES" and name not in primary,
+                    other=[
+                        label
+                        for label, names in (
+                            ("primary_key", primary),
+                            ("merge_key", merge),
+                            ("hard_delete", hard_delete),
+                        )
+                        if name in names
+                    ],
                 ),
             )
-            for name, column in columns.items()
+            for name, data_type, nullable in rows or []
+            if not name.startswith("_dlt")
         ]
     )
 

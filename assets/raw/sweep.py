@@ -45,7 +45,7 @@ def build_sweep_asset(config: SyncConfig) -> dg.AssetsDefinition:
             initial_watermarks=seeds,
             http=step.http,
             history_start=step.config.sync.history_start,
-            run_id=context.run_id,
+            run_id=context.run.run_id,
         )
         pipeline.run(source).raise_on_failed_jobs()
         yield dg.MaterializeResult(

@@ -1,0 +1,20 @@
+"""A connected simulator for the raw-asset tests, and helpers to materialize the raw area.
+
+The simulator runs as a subprocess on loopback; the test process connects to it by OAuth consent
+(as `jira-sync demo` does) and materializes the raw assets with `dagster.materialize` into a
+DuckDB file in a temp directory.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# pytest's prepend import mode puts tests/ on sys.path, where tests/assets and tests/pipelines
+# pass for namespace packages `assets` and `pipelines`; a regular package on any entry wins.
+_REPO = str(Path(__file__).resolve().parents[3])
+if _REPO not in sys.path:
+    sys.path.append(_REPO)
+for _shadowed in ("assets", "pipelines"):
+    if _shadowed in sys.modules and getattr(sys.modules[_shadowed], "__file__", None) is None:
+        del sys.modules[_shadowed]
