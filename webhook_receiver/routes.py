@@ -56,6 +56,20 @@ def _reject(
     return json_response(status, {"error": error, "message": message}, headers)
 
 
+_DELIVERY_HEADERS = frozenset(
+    {b"authorization", b"content-type", IDENTIFIER_HEADER.encode(), RETRY_HEADER.encode()}
+)
+
+
+def _delivery_headers(request: Request) -> dict[str, str]:
+    """The four headers a delivery is checked on, in one pass over the raw list (first value wins)."""
+    found: dict[str, str] = {}
+    for name, value in request.scope["headers"]:
+        if name in _DELIVERY_HEADERS:
+            found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return found
+
+
 async def _validate(request: Request, receiver: ReceiverState, started: float) -> WebhookEvent | Response:
     """Every check of a delivery; the event to store, or the rejection to answer."""
     tenant_id = request.path_params["tenant_id"]
@@ -67,7 +81,7 @@ async def _validate(request: Request, receiver: ReceiverState, started: float) -
             tenant_id=tenant_id,
             started=started,
         )
-    headers = request.headers
+    headers = _delivery_headers(request)
     if receiver.verifier is not None:
         try:
             receiver.verifier.verify(headers.get("authorization"))
@@ -118,8 +132,7 @@ async def _validate(request: Request, receiver: ReceiverState, started: float) -
         )
 
     try:
-        site = await receiver.sites.resolve(tenant_id, base_url)
-        await receiver.sites.check_matched_webhooks(site, payload.matched_webhook_ids)
+        site = await receiver.sites.authorize(tenant_id, base_url, payload.matched_webhook_ids)
     except SiteRejected as exc:
         return _reject(
             403, "site_not_registered", str(exc), tenant_id=tenant_id, started=started, identifier=identifier

@@ -100,6 +100,8 @@ class SiteRegistry:
 
         self._connected: _CachedLookup[str, dict[str, str]] = _CachedLookup(load_connected)
         self._webhooks: _CachedLookup[tuple[str, str], frozenset[int]] = _CachedLookup(load_webhooks)
+        # (tenant, base URL) of accepted deliveries -> (site, its recorded webhook IDs, when checked)
+        self._accepted: dict[tuple[str, str], tuple[ResolvedSite, frozenset[int], float]] = {}
 
     def knows_tenant(self, tenant_id: str) -> bool:
         return tenant_id in self._tenants
@@ -110,6 +112,27 @@ class SiteRegistry:
     def forget(self, tenant_id: str) -> None:
         """Drop cached connect-time sites (after a connect): the next delivery re-reads them."""
         self._connected.forget(tenant_id)
+        for key in [key for key in self._accepted if key[0] == tenant_id]:
+            del self._accepted[key]
+
+    async def authorize(self, tenant_id: str, base_url: str, matched: Sequence[int]) -> ResolvedSite:
+        """The registered site of a delivery whose matched webhooks are registered, or `SiteRejected`.
+
+        A repeat of a recently accepted (tenant, site) is answered from memory: most deliveries
+        come from a handful of sites, and this check runs on every one.
+        """
+        accepted = self._accepted.get((tenant_id, base_url))
+        if accepted is not None:
+            site, registered, checked_at = accepted
+            fresh_for = self.max_age if registered else self.reload_interval
+            if time.monotonic() - checked_at < fresh_for and (
+                not registered or not registered.isdisjoint(matched)
+            ):
+                return site
+        site = await self.resolve(tenant_id, base_url)
+        registered = await self.check_matched_webhooks(site, matched)
+        self._accepted[(tenant_id, base_url)] = (site, registered, time.monotonic())
+        return site
 
     async def resolve(self, tenant_id: str, base_url: str) -> ResolvedSite:
         """The registered site a delivery from `base_url` belongs to, or `SiteRejected`."""
@@ -124,8 +147,8 @@ class SiteRegistry:
                 raise
         return _match(tenant, base_url, reloaded)
 
-    async def check_matched_webhooks(self, site: ResolvedSite, matched: Sequence[int]) -> None:
-        """Reject a delivery none of whose matched webhooks is registered for the site."""
+    async def check_matched_webhooks(self, site: ResolvedSite, matched: Sequence[int]) -> frozenset[int]:
+        """Reject a delivery none of whose matched webhooks is registered for the site; the site's IDs."""
         key = (site.tenant_id, site.cloud_id)
         registered = await self._webhooks.get(key, self.max_age)
         if not registered or registered.isdisjoint(matched):
@@ -138,6 +161,7 @@ class SiteRegistry:
                 f"(cloud id {site.cloud_id}; registered: {sorted(registered)}); "
                 f"re-register with `jira-sync webhooks create`"
             )
+        return registered
 
 
 def _match(tenant: TenantSites, base_url: str, connected: dict[str, str]) -> ResolvedSite:

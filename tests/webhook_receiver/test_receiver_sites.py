@@ -109,6 +109,23 @@ def test_forget_drops_cached_sites_after_a_connect() -> None:
     assert asyncio.run(scenario()).cloud_id == "c-beta"
 
 
+def test_repeat_deliveries_are_authorized_from_memory_until_registrations_change() -> None:
+    sources = Sources()
+    sites = registry(sources, reload_interval=60.0)
+
+    async def scenario() -> None:
+        for _ in range(20):
+            await sites.authorize("acme", "https://alpha.atlassian.net", [1])
+        assert (sources.site_loads, sources.webhook_loads) == (1, 1)
+        sources.webhooks = frozenset({7})  # recorded by the lifecycle; the cache still says "none"
+        fresh = registry(sources, reload_interval=0.0)
+        await fresh.authorize("acme", "https://alpha.atlassian.net", [7])
+        with pytest.raises(SiteRejected, match="not webhooks registered"):
+            await fresh.authorize("acme", "https://alpha.atlassian.net", [1])
+
+    asyncio.run(scenario())
+
+
 def test_matched_webhooks_are_checked_only_when_registrations_were_recorded() -> None:
     sources = Sources()
     sites = registry(sources, reload_interval=60.0)
