@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
 import httpx
 import orjson
+import psutil
 
 from jira_simulator.process import SimulatorProcess
 
@@ -65,7 +67,12 @@ def main() -> int:
     parser.add_argument("--max-results", type=int, default=100)
     args = parser.parse_args()
     with SimulatorProcess(issues=args.issues, seed=args.seed, startup_timeout=120) as sim:
-        print(f"simulator with {args.issues} issues ready in {sim.start_seconds:.2f} s", file=sys.stderr)
+        server = psutil.Process(sim.pid)
+        start_cpu = sum(server.cpu_times()[:2])
+        print(
+            f"simulator with {args.issues} issues ready in {sim.start_seconds:.2f} s ({start_cpu:.2f} s CPU)",
+            file=sys.stderr,
+        )
         total_issues = total_bytes = total_pages = 0
         started = time.perf_counter()
         with httpx.Client(auth=(sim.admin_email, sim.api_token), timeout=120) as client:
@@ -78,6 +85,7 @@ def main() -> int:
                     total_pages + pages,
                 )
         seconds = time.perf_counter() - started
+        serving_cpu = sum(server.cpu_times()[:2]) - start_cpu
     result = {
         "issues": total_issues,
         "pages": total_pages,
@@ -86,6 +94,11 @@ def main() -> int:
         "mb_per_s": round(total_bytes / 1e6 / seconds, 2),
         "mb": round(total_bytes / 1e6, 1),
         "start_seconds": round(sim.start_seconds, 2),
+        # CPU seconds of the simulator process: what the figures above would be on an idle machine.
+        "start_cpu_seconds": round(start_cpu, 2),
+        "server_cpu_seconds": round(serving_cpu, 2),
+        "issues_per_server_cpu_s": round(total_issues / serving_cpu, 1) if serving_cpu else None,
+        "load_average": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(result))
     return 0 if total_issues == args.issues else 1

@@ -112,8 +112,6 @@ def serve(args: argparse.Namespace, options: SimulatorOptions, world: World, sta
     from jira_simulator.app import create_app
 
     app = create_app(world, options=options)
-    # The world lives as long as the server: keep the cyclic collector from rescanning it forever.
-    gc.freeze()
     listener = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((args.host, args.port))
@@ -142,12 +140,18 @@ def serve(args: argparse.Namespace, options: SimulatorOptions, world: World, sta
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     started = time.monotonic()
+    # The world lives as long as the process: build it with the cyclic collector paused and freeze it
+    # out of later collections, so no collection ever walks its millions of objects.
+    gc.disable()
     try:
         options = options_from(args)
         world = build_world(issues=args.issues, seed=args.seed, scenario=args.scenario, options=options)
     except (OptionError, ScenarioError, ValueError) as error:
         print(f"jira-simulator: {error}", file=sys.stderr)
         return 2
+    finally:
+        gc.freeze()
+        gc.enable()
     if args.command == "truth":
         sys.stdout.buffer.write(orjson.dumps(ground_truth(world), option=orjson.OPT_INDENT_2) + b"\n")
         return 0

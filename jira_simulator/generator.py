@@ -901,11 +901,13 @@ def generate_world(
         raise ValueError(f"--issues must be >= 0, got {issues}")
     # Millions of small objects: the cyclic collector would rescan them again and again while they
     # are built (it doubles the build time), so it pauses until they are all in place.
+    collecting = gc.isenabled()
     gc.disable()
     try:
         return _generate(issues, seed, api_token, app)
     finally:
-        gc.enable()
+        if collecting:
+            gc.enable()
 
 
 def _generate(issues: int, seed: int, api_token: str, app: OAuthApp | None) -> World:
