@@ -1,9 +1,4 @@
-"""A connected simulator for the raw-asset tests, and helpers to materialize the raw area.
-
-The simulator runs as a subprocess on loopback; the test process connects to it by OAuth consent
-(as `jira-sync demo` does) and materializes the raw assets with `dagster.materialize` into a
-DuckDB file in a temp directory.
-"""
+"""Import setup of the raw-asset tests."""
 
 from __future__ import annotations
 

@@ -1,0 +1,145 @@
+"""The `jira-sync` command line: the main job end to end, definitions validation, config check, connect."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from jira_sync.cli import build_parser, main
+from jira_sync.connect import ConnectError, loopback_port
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SECRET_VARS = (
+    "JIRA_CLIENT_ID",
+    "JIRA_SECRET",
+    "JIRA_REDIRECT_URI",
+    "JIRA_TEAMS_EMAIL",
+    "JIRA_TEAMS_API_TOKEN",
+)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SECRET_VARS and k != "JIRA_SYNC_CONFIG"}
+    env.update(RUNTIME__DLTHUB_TELEMETRY="false", DO_NOT_TRACK="1", **extra)
+    return env
+
+
+def test_the_demo_runs_every_asset_and_equals_the_truth(tmp_path: Path) -> None:
+    shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")  # a real instance, in the temp dir
+    completed = subprocess.run(
+        [str(BIN / "jira-sync"), "demo", "--issues", "120", "--seed", "5", "--warehouse", "data/w.duckdb"],
+        cwd=tmp_path,
+        env=clean_env(DAGSTER_HOME=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = completed.stdout
+    assert completed.returncode == 0, out + completed.stderr[-3000:]
+    served = re.search(r"^simulator (http://127\.0\.0\.1:\d+)", out, re.M)
+    assert served
+    assert "connected tenant demo by OAuth consent: acme, globex" in out
+    # one progress line before and after each step, with timing
+    for step in ("reference data and teams", "issues backfill", "incremental sweep", "issue census"):
+        assert re.search(rf"^\[\d/\d\] {step}.*: done in \d+\.\d s", out, re.M), step
+    assert "one run" in out  # the backfill over every month is a single range run
+    checks = re.findall(r"^  (OK      |MISMATCH) jira_raw\.(\w+)", out, re.M)
+    assert {table for _status, table in checks} >= {
+        "issues",
+        "issue_changelog",
+        "projects",
+        "issue_types",
+        "statuses",
+        "status_categories",
+        "users",
+        "groups",
+        "group_members",
+        "teams",
+        "team_members",
+        "sites",
+    }
+    assert all(status.strip() == "OK" for status, _table in checks), out
+    assert len([t for _s, t in checks if t == "issues"]) == 2  # both sites
+    assert re.search(r"sync HTTP: [1-9]\d* requests", out)
+    assert re.search(r"jira_raw\.issues\s+200$", out, re.M)
+    # the runs are in the instance of DAGSTER_HOME, and the simulator is gone
+    assert (tmp_path / ".dagster_home" / "storage").is_dir()
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{served.group(1)}/_sim/health", timeout=2)
+
+
+def test_dagster_definitions_validate_on_the_repo_sync_file_with_no_secrets(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [str(BIN / "dagster"), "definitions", "validate"],
+        cwd=REPO,
+        env=clean_env(DAGSTER_HOME=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "All code locations passed validation" in completed.stderr + completed.stdout
+
+
+def test_config_check_reports_the_missing_environment_then_passes(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in SECRET_VARS:
+        monkeypatch.delenv(name, raising=False)
+    assert main(["config", "check", "--file", str(REPO / "jira_sync.yaml")]) == 1
+    out = capsys.readouterr().out
+    assert "tenant acme: 1 site(s)" in out
+    assert "reference_sync: tag:" in out and "cron '0 2 * * *'" in out
+    assert "environment variable JIRA_SECRET is not set" in out and "oauth.client_secret_env" in out
+    assert "tenants[0].sites[0].team_sync.api_token_env" in out
+
+    for name in SECRET_VARS:
+        monkeypatch.setenv(name, "placeholder-value")
+    assert main(["config", "check", "--file", str(REPO / "jira_sync.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith("jira_sync.yaml: OK")
+    assert "placeholder-value" not in out
+
+
+def test_config_check_names_a_bad_job_selection(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = (
+        (REPO / "jira_sync.yaml")
+        .read_text()
+        .replace("group:jira or group:analytics", "grup:jira or group:analytics")
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    assert main(["config", "check", "--file", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert f"error: {bad}: jobs[3].select: 'grup:jira or group:analytics" in out
+    assert "is not a Dagster asset selection" in out
+
+
+def test_config_check_names_an_invalid_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("version: 1\ntenant: []\n")
+    assert main(["config", "check", "--file", str(bad)]) == 1
+    assert f"error: {bad}:" in capsys.readouterr().out
+
+
+def test_connect_listens_only_on_a_loopback_callback() -> None:
+    assert loopback_port("http://127.0.0.1:8765/oauth/callback") == 8765
+    with pytest.raises(ConnectError, match="not a loopback callback.*JIRA_REDIRECT_URI"):
+        loopback_port("https://sync.example.com/auth/jira/callback")
+
+
+def test_every_subcommand_is_registered() -> None:
+    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert {"demo", "dev", "connect", "config", "webhooks"} <= set(commands)
