@@ -137,21 +137,30 @@ def serve(args: argparse.Namespace, options: SimulatorOptions, world: World, sta
     uvicorn.Server(config).run(sockets=[listener])
 
 
+def _lasting_world(args: argparse.Namespace, options: SimulatorOptions) -> World:
+    """The served world lives as long as the process: it is built with the cyclic collector paused and
+    frozen out of later collections, so no collection ever walks its millions of objects."""
+    gc.disable()
+    try:
+        world = build_world(issues=args.issues, seed=args.seed, scenario=args.scenario, options=options)
+        gc.freeze()
+        return world
+    finally:
+        gc.enable()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     started = time.monotonic()
-    # The world lives as long as the process: build it with the cyclic collector paused and freeze it
-    # out of later collections, so no collection ever walks its millions of objects.
-    gc.disable()
     try:
         options = options_from(args)
-        world = build_world(issues=args.issues, seed=args.seed, scenario=args.scenario, options=options)
+        if args.command == "serve":
+            world = _lasting_world(args, options)
+        else:
+            world = build_world(issues=args.issues, seed=args.seed, scenario=args.scenario, options=options)
     except (OptionError, ScenarioError, ValueError) as error:
         print(f"jira-simulator: {error}", file=sys.stderr)
         return 2
-    finally:
-        gc.freeze()
-        gc.enable()
     if args.command == "truth":
         sys.stdout.buffer.write(orjson.dumps(ground_truth(world), option=orjson.OPT_INDENT_2) + b"\n")
         return 0
