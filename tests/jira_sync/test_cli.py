@@ -69,7 +69,7 @@ def test_the_demo_runs_every_asset_and_equals_the_truth(tmp_path: Path) -> None:
     assert all(status.strip() == "OK" for status, _table in checks), out
     assert len([t for _s, t in checks if t == "issues"]) == 2  # both sites
     assert re.search(r"sync HTTP: [1-9]\d* requests", out)
-    assert re.search(r"jira_raw\.issues\s+200$", out, re.M)
+    assert re.search(r"jira_raw\.issues\s+120$", out, re.M)
     # the runs are in the instance of DAGSTER_HOME, and the simulator is gone
     assert (tmp_path / ".dagster_home" / "storage").is_dir()
     with pytest.raises(httpx.TransportError):
