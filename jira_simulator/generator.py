@@ -773,7 +773,10 @@ class SiteGenerator:
                 actor = self.automation
             if step == 0 and issue.assignee_id is None and random() < 0.8:
                 assignee = staff[int(random() * len(staff))]
-                writer.change(issue, actor, at, status_id=status_ids[status_name], assignee_id=assignee)
+                moved = writer.assignee_items(issue, assignee) + status_items(
+                    issue, status_ids[status_name], at
+                )
+                record(issue, actor, at, moved)
             else:
                 record(issue, actor, at, status_items(issue, status_ids[status_name], at))
             roll = random()

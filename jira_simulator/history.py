@@ -30,6 +30,7 @@ class HistoryWriter:
         self._transitions: dict[
             tuple[str, str, str | None], tuple[tuple[ChangeItem, ...], str | None, str | None, bool]
         ] = {}
+        self._assignments: dict[tuple[str | None, str | None], ChangeItem] = {}
 
     def _user_name(self, account_id: str | None) -> str | None:
         if account_id is None:
@@ -82,6 +83,23 @@ class HistoryWriter:
         items.append(ChangeItem("status", "jira", "status", old.id, old.name, new.id, new.name))
         return tuple(items), done_change, resolution_id, old.category_id != new.category_id
 
+    def assignee_items(self, issue: Issue, account_id: str | None) -> list[ChangeItem]:
+        """Assign `issue` to `account_id` (None: unassign); the item is shared by identical changes."""
+        key = (issue.assignee_id, account_id)
+        item = self._assignments.get(key)
+        if item is None:
+            item = self._assignments[key] = ChangeItem(
+                "assignee",
+                "jira",
+                "assignee",
+                issue.assignee_id,
+                self._user_name(issue.assignee_id),
+                account_id,
+                self._user_name(account_id),
+            )
+        issue.assignee_id = account_id
+        return [item]
+
     def _resolution_item(self, old_id: str | None, new_id: str | None) -> ChangeItem:
         names = self.site.resolutions
         return ChangeItem(
@@ -111,19 +129,7 @@ class HistoryWriter:
         """Apply the given new values to `issue` and record them as one history at `at_ms`."""
         items: list[ChangeItem] = list(extra_items)
         if assignee_id is not UNSET and assignee_id != issue.assignee_id:
-            new_assignee = assignee_id if isinstance(assignee_id, str) else None
-            items.append(
-                ChangeItem(
-                    "assignee",
-                    "jira",
-                    "assignee",
-                    issue.assignee_id,
-                    self._user_name(issue.assignee_id),
-                    new_assignee,
-                    self._user_name(new_assignee),
-                )
-            )
-            issue.assignee_id = new_assignee
+            items += self.assignee_items(issue, assignee_id if isinstance(assignee_id, str) else None)
         if priority_id is not None and priority_id != issue.priority_id:
             prios = self.site.priorities
             old_name = prios[issue.priority_id].name if issue.priority_id else None
