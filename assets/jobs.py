@@ -7,6 +7,8 @@ producing a job that silently materializes nothing.
 
 from __future__ import annotations
 
+import warnings
+
 import dagster as dg
 
 from pipelines.config import JobConfig, SyncConfig, SyncConfigError
@@ -84,7 +86,9 @@ def build_job_definitions(config: SyncConfig, assets: dg.Definitions) -> dg.Defi
 
 def _parse_selection(config: SyncConfig, index: int, job: JobConfig) -> dg.AssetSelection:
     try:
-        return dg.AssetSelection.from_string(job.select)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dg.BetaWarning)  # tag/group selections are "beta"
+            return dg.AssetSelection.from_string(job.select)
     except Exception as exc:  # dagster raises several error types for bad syntax
         raise SyncConfigError(
             config.source_path,
@@ -100,7 +104,10 @@ def _parse_selection(config: SyncConfig, index: int, job: JobConfig) -> dg.Asset
 
 def _resolve(selection: dg.AssetSelection, graph) -> set[dg.AssetKey]:
     """Materializable keys only: other areas may reference raw tables no site syncs."""
-    return {key for key in selection.resolve(graph, allow_missing=True) if graph.get(key).is_materializable}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        resolved = selection.resolve(graph, allow_missing=True)
+    return {key for key in resolved if graph.get(key).is_materializable}
 
 
 def _partitions(graph, keys: set[dg.AssetKey]) -> dg.PartitionsDefinition | None:
