@@ -14,7 +14,7 @@ import dagster as dg
 import dlt
 
 from pipelines.jira.client import HttpStats
-from pipelines.jira.tables import HINTS
+from pipelines.jira.tables import HINTS, KEYS, MERGE_KEYS
 
 
 def table_row_count(pipeline: dlt.Pipeline, table: str) -> int:
@@ -32,17 +32,13 @@ def table_row_count(pipeline: dlt.Pipeline, table: str) -> int:
     return int(rows[0][0]) if rows else 0
 
 
-def _keys(hint: object) -> set[str]:
-    if not hint:
-        return set()
-    return {hint} if isinstance(hint, str) else set(hint)  # type: ignore[arg-type]
-
-
 def column_schema(pipeline: dlt.Pipeline, table: str) -> dg.TableSchema:
     """The table's columns as the destination has them, with the merge keys the source declares.
 
     Read from the destination, not from `pipeline.default_schema`: dagster-dlt's own metadata
-    extraction pops the keys of dlt's in-memory column dicts, leaving that schema empty.
+    extraction pops the keys of dlt's in-memory column dicts, leaving that schema empty. The
+    primary key is the table's logical key (the sources make loads unique by it; dlt gets only
+    the merge key, see pipelines/jira/tables.py).
     """
     with pipeline.sql_client() as client:
         try:
@@ -54,9 +50,9 @@ def column_schema(pipeline: dlt.Pipeline, table: str) -> dg.TableSchema:
             )
         except Exception:
             rows = []
-    hints = HINTS.get(table, {})
-    primary, merge = _keys(hints.get("primary_key")), _keys(hints.get("merge_key"))
-    hard_delete = {name for name, column in (hints.get("columns") or {}).items() if column.get("hard_delete")}
+    primary, merge = set(KEYS.get(table, ())), set(MERGE_KEYS.get(table, ()))
+    columns = HINTS.get(table, {}).get("columns") or {}
+    hard_delete = {name for name, column in columns.items() if column.get("hard_delete")}
     return dg.TableSchema(
         columns=[
             dg.TableColumn(
