@@ -47,6 +47,20 @@ CREATE TABLE IF NOT EXISTS jira_raw.webhook_events (
 );
 """
 
+# The census creates this table through dlt; a webhook delete may come first. Same columns and
+# types as dlt makes them (docs/architecture.md), so dlt later adopts the table as it is.
+ISSUE_DELETIONS_DDL = """
+CREATE TABLE IF NOT EXISTS jira_raw.issue_deletions (
+    cloud_id VARCHAR NOT NULL,
+    id VARCHAR NOT NULL,
+    detected_at TIMESTAMPTZ NOT NULL,
+    key VARCHAR,
+    project_key VARCHAR,
+    reason VARCHAR,
+    detail VARCHAR
+);
+"""
+
 _EVENTS_SCHEMA = pa.schema(
     [
         ("cloud_id", pa.string()),
@@ -113,7 +127,8 @@ def apply_events(
             "jira_raw.issues does not exist yet: events are stored in jira_raw.webhook_events only; "
             "the first issue import loads the current state"
         )
-    if deletions.num_rows and _exists(con, "jira_raw", "issue_deletions"):
+    if deletions.num_rows:
+        con.execute(ISSUE_DELETIONS_DDL)
         con.register("incoming_deletions", deletions)
         con.execute(
             """
@@ -130,8 +145,6 @@ def apply_events(
             f"INSERT INTO jira_raw.issue_deletions "
             f"{_insert_select(con, 'issue_deletions', 'webhook_deletion_rows', load_id)}"
         )
-    elif deletions.num_rows:
-        summary.notes.append("jira_raw.issue_deletions does not exist yet: deletions are not logged there")
 
     if has_raw_issues and issues.num_rows:
         con.register("incoming_issues", issues.append_column("event_timestamp", event_times))

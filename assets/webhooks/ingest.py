@@ -50,7 +50,7 @@ def webhook_events(
                 if not events:
                     break
                 with transaction(con):
-                    summary = apply_events(con, events, sync, load_id=f"webhook_{context.run_id}")
+                    summary = apply_events(con, events, sync, load_id=f"webhook_{context.run.run_id}")
                 inbox.mark_drained(events)
                 committed = datetime.now(UTC)
                 max_lag = max(max_lag, *((committed - e.received_at).total_seconds() for e in events))

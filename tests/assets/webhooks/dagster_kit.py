@@ -23,14 +23,28 @@ def check_result(result: dg.ExecuteInProcessResult, name: str) -> dg.AssetCheckE
     return evaluation
 
 
-def run_request(assets_defs, request: dg.RunRequest, stack, instance) -> dg.ExecuteInProcessResult:
+def run_request(
+    assets_defs, request: dg.RunRequest, stack, instance, other_resources: dict | None = None
+) -> dg.ExecuteInProcessResult:
     """Execute what a sensor asked for, as the daemon would (its selection, config, tags, run key)."""
     return dg.materialize(
         assets_defs,
         selection=request.asset_selection,
         run_config=request.run_config,
-        resources=resources(stack),
+        resources={**(other_resources or {}), **resources(stack)},
         instance=instance,
         tags={**request.tags, "dagster/run_key": request.run_key},
         raise_on_error=False,
     )
+
+
+def failure(result: dg.ExecuteInProcessResult) -> str:
+    """The error message of the run's failed step ("" when it succeeded), for assertion messages."""
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error, lines = event.step_failure_data.error, []
+            while error is not None:  # the user code's error is the innermost cause
+                lines.append(f"{error.message.strip()}\n{''.join(error.stack[-4:])}")
+                error = error.cause
+            return "\n".join(lines[-2:]) or "step failed"
+    return ""
