@@ -74,25 +74,29 @@ def plan_steps(defs: dg.Definitions) -> list[Step]:
 
 
 def release_stale_pool_slots(instance: dg.DagsterInstance) -> list[str]:
-    """Free pool slots held by runs that ended, or by main-job runs whose process is gone.
+    """Fail main-job runs whose process is gone, and free pool slots held by runs that ended.
 
-    A killed process leaves its run STARTED with the warehouse slot claimed, and the next run
-    would wait for that slot forever.
+    A killed or interrupted process leaves its run unfinished with the warehouse slot claimed, and
+    the next run would wait for that slot forever.
     """
+    unfinished = [
+        dg.DagsterRunStatus.NOT_STARTED,
+        dg.DagsterRunStatus.STARTING,
+        dg.DagsterRunStatus.STARTED,
+    ]
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=unfinished)):
+        pid = run.tags.get(PID_TAG)
+        if pid is not None and not _alive(int(pid)):
+            instance.report_run_failed(run, "the jira-sync process running it is gone")
     storage = instance.event_log_storage
     freed: list[str] = []
     for pool in storage.get_concurrency_keys():
         info = storage.get_concurrency_info(pool)
-        holders = info.active_run_ids | {step.run_id for step in info.pending_steps}
-        for run_id in holders:
+        for run_id in info.active_run_ids | {step.run_id for step in info.pending_steps}:
             run = instance.get_run_by_id(run_id)
-            if run is not None and not run.is_finished:
-                pid = run.tags.get(PID_TAG)
-                if pid is None or _alive(int(pid)):
-                    continue
-                instance.report_run_failed(run, "the jira-sync process running it is gone")
-            storage.free_concurrency_slots_for_run(run_id)
-            freed.append(run_id)
+            if run is None or run.is_finished:
+                storage.free_concurrency_slots_for_run(run_id)
+                freed.append(run_id)
     return freed
 
 

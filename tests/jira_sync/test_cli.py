@@ -143,3 +143,30 @@ def test_connect_listens_only_on_a_loopback_callback() -> None:
 def test_every_subcommand_is_registered() -> None:
     commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     assert {"demo", "dev", "connect", "config", "webhooks"} <= set(commands)
+
+
+def test_a_dead_main_job_run_is_failed_and_its_pool_slot_freed(tmp_path: Path) -> None:
+    import dagster as dg
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from jira_sync.main_job import PID_TAG, release_stale_pool_slots
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        storage = instance.event_log_storage
+        storage.set_concurrency_slots("warehouse", 1)
+        dead = DagsterRun(
+            job_name="__ASSET_JOB", status=dg.DagsterRunStatus.STARTED, tags={PID_TAG: str(gone.pid)}
+        )
+        alive = DagsterRun(
+            job_name="__ASSET_JOB", status=dg.DagsterRunStatus.STARTED, tags={PID_TAG: str(os.getpid())}
+        )
+        for run in (dead, alive):
+            instance.add_run(run)
+        assert storage.claim_concurrency_slot("warehouse", dead.run_id, "jira_issues").is_claimed
+
+        assert release_stale_pool_slots(instance) == [dead.run_id]
+        assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id(alive.run_id).status == dg.DagsterRunStatus.STARTED
+        assert storage.get_concurrency_info("warehouse").active_run_ids == set()
