@@ -9,7 +9,6 @@ from assets.raw.site_access import open_sites
 from assets.raw.warehouse_state import warehouse_issues
 from assets.resources import WAREHOUSE_POOL, JiraSecretsResource, SyncConfigResource
 from pipelines.config import SyncConfig
-from pipelines.destination import make_pipeline
 from pipelines.jira import jira_issue_census
 
 CENSUS_PIPELINE = "jira_issue_census"
@@ -37,7 +36,7 @@ def build_census_assets(config: SyncConfig) -> dg.AssetsDefinition:
         context: AssetExecutionContext, sync_config: SyncConfigResource, jira_secrets: JiraSecretsResource
     ):
         step = open_sites(context, sync_config, jira_secrets)
-        pipeline = make_pipeline(CENSUS_PIPELINE, step.config)
+        pipeline = step.pipeline(CENSUS_PIPELINE)
         pipeline.drop()
         known = warehouse_issues(pipeline)
         context.log.info(f"census of {sum(len(v) for v in known.values())} warehouse issues")

@@ -8,11 +8,10 @@ from dagster_dlt import DagsterDltResource, dlt_assets
 
 from assets.raw.metadata import with_table_metadata
 from assets.raw.partitions import issue_created_months
-from assets.raw.site_access import open_sites
+from assets.raw.site_access import definition_pipeline, open_sites
 from assets.raw.translator import JiraRawTranslator
 from assets.resources import WAREHOUSE_POOL, JiraSecretsResource, SyncConfigResource
 from pipelines.config import SyncConfig
-from pipelines.destination import make_pipeline
 from pipelines.jira import jira_issues
 from pipelines.jira.runtime import SiteFailures
 
@@ -28,7 +27,7 @@ def build_issue_assets(config: SyncConfig) -> dg.AssetsDefinition:
         dlt_source=jira_issues(
             [], SiteFailures(), created_from=placeholder_start, created_to=placeholder_start, http=None
         ),
-        dlt_pipeline=make_pipeline(ISSUES_PIPELINE, config),
+        dlt_pipeline=definition_pipeline(ISSUES_PIPELINE, config),
         name=ISSUES_PIPELINE,
         dagster_dlt_translator=JiraRawTranslator(kind="issues"),
         partitions_def=months,
@@ -46,7 +45,7 @@ def build_issue_assets(config: SyncConfig) -> dg.AssetsDefinition:
         window = context.partition_time_window  # range-aware: [first month start, last month end)
         context.log.info(f"issues created in [{window.start.isoformat()}, {window.end.isoformat()})")
         step = open_sites(context, sync_config, jira_secrets)
-        pipeline = make_pipeline(ISSUES_PIPELINE, step.config)
+        pipeline = step.pipeline(ISSUES_PIPELINE)
         source = jira_issues(
             step.resolved.sites,
             step.resolved.failures,

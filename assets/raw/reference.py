@@ -6,11 +6,10 @@ from dagster_dlt import DagsterDltResource, dlt_assets
 
 from assets.raw.catalog import reference_tables, syncs_teams
 from assets.raw.metadata import with_table_metadata
-from assets.raw.site_access import open_sites
+from assets.raw.site_access import definition_pipeline, open_sites
 from assets.raw.translator import JiraRawTranslator
 from assets.resources import WAREHOUSE_POOL, JiraSecretsResource, SyncConfigResource
 from pipelines.config import SyncConfig
-from pipelines.destination import make_pipeline
 from pipelines.jira import jira_reference, jira_teams
 from pipelines.jira.runtime import SiteFailures
 
@@ -25,7 +24,7 @@ def build_reference_assets(config: SyncConfig) -> list[dg.AssetsDefinition]:
 
     @dlt_assets(
         dlt_source=jira_reference([], SiteFailures()).with_resources(*tables),
-        dlt_pipeline=make_pipeline(REFERENCE_PIPELINE, config),
+        dlt_pipeline=definition_pipeline(REFERENCE_PIPELINE, config),
         name=REFERENCE_PIPELINE,
         dagster_dlt_translator=translator,
         pool=WAREHOUSE_POOL,
@@ -37,7 +36,7 @@ def build_reference_assets(config: SyncConfig) -> list[dg.AssetsDefinition]:
         jira_secrets: JiraSecretsResource,
     ):
         step = open_sites(context, sync_config, jira_secrets)
-        pipeline = make_pipeline(REFERENCE_PIPELINE, step.config)
+        pipeline = step.pipeline(REFERENCE_PIPELINE)
         source = jira_reference(step.resolved.sites, step.resolved.failures, http=step.http)
         events = dlt.run(context=context, dlt_source=source.with_resources(*tables), dlt_pipeline=pipeline)
         yield from with_table_metadata(events, pipeline, stats=step.http.stats)
@@ -49,7 +48,7 @@ def build_reference_assets(config: SyncConfig) -> list[dg.AssetsDefinition]:
 
     @dlt_assets(
         dlt_source=jira_teams([], SiteFailures()),
-        dlt_pipeline=make_pipeline(TEAMS_PIPELINE, config),
+        dlt_pipeline=definition_pipeline(TEAMS_PIPELINE, config),
         name=TEAMS_PIPELINE,
         dagster_dlt_translator=translator,
         pool=WAREHOUSE_POOL,
@@ -61,7 +60,7 @@ def build_reference_assets(config: SyncConfig) -> list[dg.AssetsDefinition]:
         jira_secrets: JiraSecretsResource,
     ):
         step = open_sites(context, sync_config, jira_secrets)
-        pipeline = make_pipeline(TEAMS_PIPELINE, step.config)
+        pipeline = step.pipeline(TEAMS_PIPELINE)
         source = jira_teams(step.resolved.teams, step.resolved.failures, http=step.http)
         events = dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline)
         yield from with_table_metadata(events, pipeline, stats=step.http.stats)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import dagster as dg
+import dlt
 
 from assets.resources import JiraSecretsResource, SyncConfigResource
 from pipelines.config import SyncConfig
+from pipelines.destination import make_pipeline
 from pipelines.jira.client import JiraHttp
 from pipelines.jira.runtime import ResolvedSites, resolve_sites
 
@@ -19,6 +21,11 @@ class StepSites:
     config: SyncConfig
     resolved: ResolvedSites
     http: JiraHttp
+    environ: dict[str, str]
+
+    def pipeline(self, name: str) -> dlt.Pipeline:
+        """The dlt pipeline of this step, with the warehouse credentials from the secrets resource."""
+        return make_pipeline(name, self.config, environ=self.environ)
 
     def finish(self) -> None:
         """After the healthy sites landed: fail the step naming each failed site and what to do."""
@@ -36,4 +43,16 @@ def open_sites(
         context.log.warning(f"skipping {line}")
     names = ", ".join(site.name for site in resolved.sites) or "none"
     context.log.info(f"syncing sites: {names}")
-    return StepSites(config=config, resolved=resolved, http=JiraHttp(config.http))
+    return StepSites(config=config, resolved=resolved, http=JiraHttp(config.http), environ=environ)
+
+
+def definition_pipeline(name: str, config: SyncConfig) -> dlt.Pipeline:
+    """The pipeline `@dlt_assets` builds its specs from when the definitions load.
+
+    Only its destination type matters there; warehouse credentials are secrets, read when a step
+    runs, so a placeholder stands in for them here.
+    """
+    placeholder = {}
+    if config.warehouse.credentials_env:
+        placeholder[config.warehouse.credentials_env] = "read-when-a-run-starts"
+    return make_pipeline(name, config, environ=placeholder)

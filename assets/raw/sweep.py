@@ -11,7 +11,6 @@ from assets.raw.site_access import open_sites
 from assets.raw.warehouse_state import issue_watermarks
 from assets.resources import WAREHOUSE_POOL, JiraSecretsResource, SyncConfigResource
 from pipelines.config import SyncConfig
-from pipelines.destination import make_pipeline
 from pipelines.jira import jira_issue_updates
 
 SWEEP_PIPELINE = "jira_issue_updates"
@@ -35,7 +34,7 @@ def build_sweep_asset(config: SyncConfig) -> dg.AssetsDefinition:
         context: AssetExecutionContext, sync_config: SyncConfigResource, jira_secrets: JiraSecretsResource
     ):
         step = open_sites(context, sync_config, jira_secrets)
-        pipeline = make_pipeline(SWEEP_PIPELINE, step.config)
+        pipeline = step.pipeline(SWEEP_PIPELINE)
         pipeline.drop()  # local state may be stale: restore the watermarks from the warehouse
         seeds = issue_watermarks(pipeline)
         source = jira_issue_updates(

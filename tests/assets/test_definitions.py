@@ -229,3 +229,18 @@ def test_secrets_are_env_vars_resolved_at_run_time_not_values(monkeypatch: pytes
     by_env = {s.env: s.value for s in secrets.secrets}
     assert isinstance(by_env["JIRA_SECRET"], dg.EnvVar)
     assert by_env["JIRA_SECRET"] == "JIRA_SECRET"  # the variable's name, not its value
+
+
+def test_another_destination_loads_without_its_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WAREHOUSE_URL", raising=False)
+    body = "version: 1\nwarehouse: {destination: postgres, credentials_env: WAREHOUSE_URL}\n" + SITE % (
+        "none",
+        "issues",
+    )
+    config = load_sync_config(write_sync_file(tmp_path, body))
+    defs = build_definitions(config)
+    node = defs.resolve_asset_graph().get(dg.AssetKey(["jira_raw", "issues"]))
+    assert "postgres" in node.kinds
+    assert "WAREHOUSE_URL" in {s.env for s in shared_resources(config)["jira_secrets"].secrets}
