@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import dlt
 
 from assets.resources import JiraSecretsResource, SyncConfigResource
 from pipelines.config import SyncConfig
-from pipelines.destination import make_pipeline
+from pipelines.destination import DEFAULT_PIPELINES_DIR, make_pipeline
 from pipelines.jira.client import JiraHttp
 from pipelines.jira.runtime import ResolvedSites, resolve_sites
 
@@ -25,7 +26,9 @@ class StepSites:
 
     def pipeline(self, name: str) -> dlt.Pipeline:
         """The dlt pipeline of this step, with the warehouse credentials from the secrets resource."""
-        return make_pipeline(name, self.config, environ=self.environ)
+        return make_pipeline(
+            name, self.config, pipelines_dir=pipelines_dir(self.config), environ=self.environ
+        )
 
     def finish(self) -> None:
         """After the healthy sites landed: fail the step naming each failed site and what to do."""
@@ -55,4 +58,14 @@ def definition_pipeline(name: str, config: SyncConfig) -> dlt.Pipeline:
     placeholder = {}
     if config.warehouse.credentials_env:
         placeholder[config.warehouse.credentials_env] = "read-when-a-run-starts"
-    return make_pipeline(name, config, environ=placeholder)
+    return make_pipeline(name, config, pipelines_dir=pipelines_dir(config), environ=placeholder)
+
+
+def pipelines_dir(config: SyncConfig) -> Path:
+    """dlt's working dirs beside the DuckDB warehouse (`data/dlt` for `data/warehouse.duckdb`).
+
+    Their state is restored from the warehouse on every run, so they belong to that warehouse.
+    """
+    if config.warehouse.destination == "duckdb":
+        return Path(config.warehouse.path).parent / "dlt"
+    return DEFAULT_PIPELINES_DIR
