@@ -137,6 +137,15 @@ class WarehouseConfig(StrictModel):
     path: Path = Path("data/warehouse.duckdb")
     publish_path: Path = Path("data/analytics.duckdb")
     credentials_env: EnvName = None
+    # DuckDB's memory_limit while dlt merges a load (it spills to disk beyond it).
+    duckdb_memory_limit: str = "256MB"
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        if not re.match(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", value.strip(), re.IGNORECASE):
+            raise ValueError(f"{value!r} is not a memory size; write e.g. 256MB or 2GB")
+        return value.strip()
 
     @field_validator("destination")
     @classmethod

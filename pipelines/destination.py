@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dlt
 from dlt.common.destination import Destination
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from pipelines.config import SyncConfig
 
@@ -41,7 +42,12 @@ def make_pipeline(
     if warehouse.destination == "duckdb":
         path = Path(warehouse.path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        destination = dlt.destinations.duckdb(credentials=str(path))
+        # Bounded memory for merges (DuckDB spills to disk beyond it); row order is irrelevant
+        # to merges, and not preserving it saves memory and time.
+        settings = {"memory_limit": warehouse.duckdb_memory_limit, "preserve_insertion_order": False}
+        destination = dlt.destinations.duckdb(
+            credentials=DuckDbCredentials(str(path), global_config=settings)
+        )
     else:
         credentials = None
         if warehouse.credentials_env:
