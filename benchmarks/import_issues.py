@@ -144,6 +144,7 @@ def phase_import(config_path: Path) -> dict:
     wall = time.perf_counter() - started
     return {
         "wall_s": wall,
+        "cpu_s": cpu_seconds(),
         "requests": http.stats.requests,
         "peak_rss_mb": peak_rss_mb(),
         "http": http.stats.as_dict(),

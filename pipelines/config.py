@@ -138,7 +138,7 @@ class WarehouseConfig(StrictModel):
     publish_path: Path = Path("data/analytics.duckdb")
     credentials_env: EnvName = None
     # DuckDB's memory_limit while dlt merges a load (it spills to disk beyond it).
-    duckdb_memory_limit: str = "256MB"
+    duckdb_memory_limit: str = "128MB"
 
     @field_validator("duckdb_memory_limit")
     @classmethod
