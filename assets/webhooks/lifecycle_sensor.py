@@ -7,7 +7,7 @@ refresh once; a retry gets a numbered key only after the previous run for that w
 and the site still needs it. All decisions use Jira's clock (see DynamicWebhookClient.jira_now).
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -103,9 +103,10 @@ def webhook_lifecycle_sensor(
             if run_key is not None:
                 context.log.info(f"{site.label}: {reason}: requesting {run_key}")
                 requests.append(_request(run_key, work, _week(state.jira_now), "reconcile", [site.site_name]))
-    if not requests and jira_now is not None:
-        # At least one run a week records every site's state, so the registrations check is current.
-        week = _week(jira_now)
+    if not requests and (jira_now is not None or notes):
+        # At least one run a week records every site's state (failures included: a site that
+        # cannot be listed shows as ERROR), so the registrations check is current.
+        week = _week(jira_now or datetime.now(UTC))
         if not context.instance.get_runs(filters=dg.RunsFilter(tags={WEEK_TAG: week}), limit=1):
             requests.append(_request(f"observe:{week}", f"observe:{week}", week, "observe", []))
     for note in notes:

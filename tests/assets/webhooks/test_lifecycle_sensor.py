@@ -115,3 +115,22 @@ def test_ninety_days_with_the_sensor_ticking(stack, sim):
     registers = [k for k in executed if k.startswith("register:")]
     assert len(registers) == 1 and len(refreshes) == 3, executed
     assert all(":retry" not in k for k in executed)
+
+
+def test_a_site_that_cannot_be_listed_still_gets_its_weekly_observe_run(stack):
+    instance = dg.DagsterInstance.ephemeral()
+    (stack.workdir / "tokens" / "acme.json").unlink()  # the grant is gone: re-connect needed
+
+    result = tick(stack, instance)
+
+    [observe] = result.run_requests
+    assert observe.run_key.startswith("observe:")
+    run = run_request([webhook_registrations], observe, stack, instance)
+    assert not run.success  # the site failed: the run says so, and the check is red
+    [evaluation] = run.get_asset_check_evaluations()
+    assert (
+        evaluation.severity == dg.AssetCheckSeverity.ERROR
+        and "re-connect site acme" in evaluation.description
+    )
+    assert tick(stack, instance).run_requests == []  # once a week, not every hour
+    stack.connect()
