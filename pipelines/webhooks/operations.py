@@ -14,6 +14,7 @@ from typing import Literal
 
 from pipelines.webhooks.client import DynamicWebhookClient, WebhookAdminError
 from pipelines.webhooks.lifecycle import (
+    RegistrationStatus,
     delete_registered,
     ensure_registered,
     inspect,
@@ -22,8 +23,9 @@ from pipelines.webhooks.lifecycle import (
 from pipelines.webhooks.models import WebhookSpec
 
 Action = Literal["observe", "reconcile", "refresh", "delete"]
-# active | expiring (within refresh_before) | expired | missing | url_conflict | deleted | error
-Status = str
+# active | expiring (within refresh_before) | expired | missing | url_conflict, or after an
+# operation: deleted (this run removed it) | error (the site could not be handled; see detail)
+Status = RegistrationStatus | Literal["deleted", "error"]
 
 
 @dataclass(frozen=True)
