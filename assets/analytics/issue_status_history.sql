@@ -5,7 +5,8 @@
 -- has left_at null; previous_state is the state of the interval before (null for the first).
 -- Changes are ordered by time, then history id (numerically), then item index;
 -- a change stamped before `created` (clock skew) counts as happening at `created`.
--- The state is the mapping of the issue's (current) project: jira.status_states.
+-- Status name and state come from jira.status_states for the issue's (current) project, which
+-- lists every status seen in a history: the current name, so a renamed status stays one status.
 -- One sort per issue: the creation row and the change rows form one timeline, and every
 -- interval takes its end from the next row (the creation row takes its status from it too).
 -- Inputs: jira.issues, raw_status_changes, jira.status_states.
@@ -15,16 +16,13 @@ WITH timeline AS (
         i.cloud_id,
         i.issue_id,
         i.status_id AS current_status_id,
-        i.status_name AS current_status_name,
         i.created AS happened_at,
         0 AS kind,  -- 0 creation, 1 status change
         CAST(NULL AS BIGINT) AS history_number,
         CAST(NULL AS VARCHAR) AS history_id,
         CAST(0 AS BIGINT) AS item_index,
         CAST(NULL AS VARCHAR) AS from_id,
-        CAST(NULL AS VARCHAR) AS from_string,
         CAST(NULL AS VARCHAR) AS to_id,
-        CAST(NULL AS VARCHAR) AS to_string,
         CAST(NULL AS VARCHAR) AS author_account_id
     FROM jira.issues AS i
     UNION ALL
@@ -32,16 +30,13 @@ WITH timeline AS (
         i.cloud_id,
         i.issue_id,
         NULL,
-        NULL,
         greatest(c.created, i.created),
         1,
         TRY_CAST(c.history_id AS BIGINT),
         c.history_id,
         c.item_index,
         c.from_id,
-        c.from_string,
         c.to_id,
-        c.to_string,
         c.author_account_id
     FROM raw_status_changes AS c
     JOIN jira.issues AS i ON i.cloud_id = c.cloud_id AND i.issue_id = c.issue_id
@@ -57,11 +52,6 @@ intervals AS (
             WHEN lead(kind) OVER issue_timeline IS NULL THEN current_status_id
             ELSE lead(from_id) OVER issue_timeline
         END AS status_id,
-        CASE
-            WHEN kind = 1 THEN to_string
-            WHEN lead(kind) OVER issue_timeline IS NULL THEN current_status_name
-            ELSE lead(from_string) OVER issue_timeline
-        END AS status_name_then,
         -- the status before this interval: the first change's `from` is the creation row's status
         CASE
             WHEN kind = 0 THEN NULL
@@ -85,7 +75,7 @@ SELECT
     i.project_key,
     x.interval_number,
     x.status_id,
-    coalesce(m.status_name, x.status_name_then) AS status_name,
+    m.status_name,
     coalesce(m.state, 'open') AS state,
     CASE WHEN x.interval_number > 0 THEN coalesce(previous.state, 'open') END AS previous_state,
     x.entered_at,
