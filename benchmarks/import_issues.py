@@ -94,6 +94,14 @@ def connect(sim, workdir: Path, concurrency: int) -> Path:
     return path
 
 
+def simulator_cpu(sim) -> float:
+    """CPU seconds the simulator process has used so far (its serving cost bounds every client)."""
+    import psutil
+
+    times = psutil.Process(sim._process.pid).cpu_times()
+    return times.user + times.system
+
+
 def child(phase: str, config: Path) -> dict:
     """Run one phase in a fresh interpreter; its last stdout line is the phase's JSON."""
     result = subprocess.run(
@@ -269,9 +277,13 @@ def main() -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         config = connect(sim, workdir, args.concurrency)
         print(f"simulator up in {sim.start_seconds:.1f} s with {args.issues} issues", file=sys.stderr)
+        served = simulator_cpu(sim)
         imported = child("import", config)
+        imported["simulator_cpu_s"] = round(simulator_cpu(sim) - served, 2)
         print(f"import: {json.dumps(imported)}", file=sys.stderr)
+        served = simulator_cpu(sim)
         floor = child("floor", config)
+        floor["simulator_cpu_s"] = round(simulator_cpu(sim) - served, 2)
         print(f"floor: {json.dumps(floor)}", file=sys.stderr)
         if args.incremental:
             # The first sweep creates the sweep's tables and state (a one-time cost); the measured

@@ -54,8 +54,8 @@ __all__ = [
     "jira_teams",
 ]
 
-# Sub-windows per worker: more, smaller windows balance uneven issue density across workers.
-WINDOWS_PER_WORKER = 4
+# Initial sub-windows per worker; the scheduler splits busy windows further as workers idle.
+WINDOWS_PER_WORKER = 1
 
 
 def _resource(table: str, **extra: Any) -> Callable[[Callable], DltResource]:
@@ -277,9 +277,8 @@ def jira_issue_updates(
             latest = watermark
             try:
                 sweep = Window("updated", start_ms, None)
-                for page in fetch_issue_pages(
-                    http, site, plan_windows(http, site, sweep, parts, now_ms=now_ms)
-                ):
+                windows = plan_windows(http, site, sweep, parts, now_ms=now_ms)
+                for page in fetch_issue_pages(http, site, windows, now_ms=now_ms):
                     yield _variant(page.issues, "issues")
                     changelog = dedup(site.cloud_id, page.changelog)
                     if changelog.num_rows:

@@ -21,6 +21,7 @@ from pipelines.jira.memory import release_memory
 from pipelines.jira.paginators import JiraCursorPaginator
 from pipelines.jira.parallel import Emit, stream_tasks
 from pipelines.jira.runtime import SiteRuntime
+from pipelines.jira.scheduler import WindowScheduler
 from pipelines.jira.settings import (
     APPROXIMATE_COUNT,
     CENSUS_PAGE_SIZE,
@@ -31,7 +32,7 @@ from pipelines.jira.settings import (
     SEARCH_JQL,
     SEARCH_PAGE_SIZE,
 )
-from pipelines.jira.windows import Window, parts_for, split, sweep_windows
+from pipelines.jira.windows import Window, epoch_ms, parts_for, split, sweep_windows
 
 HOOKS = {"response": [raise_for_jira_status]}
 # Issues per item handed to dlt (see `batched`).
@@ -214,26 +215,46 @@ def build_page(client: RESTClient, site: SiteRuntime, raw_issues: list[dict], sy
     return IssuePage(site.cloud_id, columns.issues_table(), columns.changelog_table(), missing)
 
 
-def window_task(http: JiraHttp, site: SiteRuntime, window: Window, synced_at: str) -> Callable[[Emit], None]:
+def worker_task(
+    http: JiraHttp, site: SiteRuntime, scheduler: WindowScheduler, synced_at: str
+) -> Callable[[Emit], None]:
+    """One fetch worker: pages windows from the scheduler until none is left to take or split."""
+
     def fetch(emit: Emit) -> None:
         client = http.rest_client(site.api_base_url, site.auth)  # one session per worker thread
-        jql = window.jql(site.config.issues.jql)
-        for raw_issues in search_pages(
-            client, jql, ISSUE_FIELDS, expand="changelog", page_size=SEARCH_PAGE_SIZE
-        ):
-            if raw_issues:
-                emit(build_page(client, site, raw_issues, synced_at))
+        while (run := scheduler.next()) is not None:
+            try:
+                jql = run.window.jql(site.config.issues.jql)
+                for raw_issues in search_pages(
+                    client, jql, ISSUE_FIELDS, expand="changelog", page_size=SEARCH_PAGE_SIZE
+                ):
+                    full = len(raw_issues) >= SEARCH_PAGE_SIZE
+                    kept, passed_end = scheduler.accept(run, raw_issues, full_page=full)
+                    if kept:
+                        emit(build_page(client, site, kept, synced_at))
+                    if passed_end:
+                        break
+            finally:
+                scheduler.finish(run)
 
     return fetch
 
 
-def fetch_issue_pages(http: JiraHttp, site: SiteRuntime, windows: list[Window]) -> Iterator[IssuePage]:
-    """Pages of every window, windows in parallel (`http.concurrency`), pages in arrival order."""
+def fetch_issue_pages(
+    http: JiraHttp, site: SiteRuntime, windows: list[Window], *, now_ms: int | None = None
+) -> Iterator[IssuePage]:
+    """Pages of every window, `http.concurrency` workers, pages in arrival order.
+
+    Workers take windows from a scheduler that splits a busy window for an idle worker, so an
+    uneven spread of issues over time still keeps every worker busy.
+    """
     synced_at = datetime.now(UTC).isoformat()
-    tasks = [window_task(http, site, window, synced_at) for window in windows]
+    scheduler = WindowScheduler(windows, now_ms or epoch_ms(datetime.now(UTC)))
+    workers = http.config.concurrency
+    tasks = [worker_task(http, site, scheduler, synced_at) for _ in range(workers)]
     fetched = 0
     try:
-        for page in batched(stream_tasks(tasks, workers=http.config.concurrency)):
+        for page in batched(stream_tasks(tasks, workers=workers)):
             fetched += page.issues.num_rows
             yield page
     finally:

@@ -69,7 +69,11 @@ def sweep_windows(
     return [*closed[:-1], Window(field, last.start_ms, None)]
 
 
+# Pages per sub-window: each window ends on a partial page, so smaller windows cost requests.
+PAGES_PER_WINDOW = 4
+
+
 def parts_for(issue_count: int, page_size: int, max_parts: int) -> int:
-    """Sub-windows worth fetching in parallel: about two pages each, at most `max_parts`."""
+    """Sub-windows worth fetching in parallel: about PAGES_PER_WINDOW pages each, at most `max_parts`."""
     pages = -(-issue_count // page_size)
-    return max(1, min(max_parts, -(-pages // 2)))
+    return max(1, min(max_parts, -(-pages // PAGES_PER_WINDOW)))
