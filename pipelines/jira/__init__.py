@@ -277,7 +277,13 @@ def jira_issue_updates(
             latest = watermark
             try:
                 sweep = Window("updated", start_ms, None)
-                windows = plan_windows(http, site, sweep, parts, now_ms=now_ms)
+                # A routine sweep starts as one open window (the scheduler splits it if it turns
+                # out busy); a first sweep over all of history is planned from a count.
+                windows = (
+                    [sweep]
+                    if watermark is not None
+                    else plan_windows(http, site, sweep, parts, now_ms=now_ms)
+                )
                 for page in fetch_issue_pages(http, site, windows, now_ms=now_ms):
                     yield _variant(page.issues, "issues")
                     changelog = dedup(site.cloud_id, page.changelog)
