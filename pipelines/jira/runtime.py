@@ -44,7 +44,18 @@ class SiteFailures:
         return [label for label, _ in self.failures]
 
     def lines(self) -> list[str]:
-        return [f"{label}: {describe_failure(exc)}" for label, exc in self.failures]
+        """One line per failure; a re-connect message already names its site and stands alone."""
+        lines = []
+        for label, exc in self.failures:
+            text = describe_failure(exc)
+            line = (
+                text
+                if isinstance(exc, ReconnectRequired) and text.startswith("re-connect site")
+                else f"{label}: {text}"
+            )
+            if line not in lines:
+                lines.append(line)
+        return lines
 
     def raise_if_any(self) -> None:
         if self.failures:
@@ -136,17 +147,23 @@ def _resolve_oauth_site(
             f"re-connect site {site.name} (tenant {tenant_id}): no OAuth token is stored in "
             f"{store.path(tenant_id)}; run `jira-sync connect --tenant {tenant_id}` or open /auth/jira/connect"
         )
-    cloud_id = site.cloud_id
-    url = site.url
-    match = next(
-        (s for s in connected if (cloud_id and s.id == cloud_id) or (url and s.url.rstrip("/") == url)), None
-    )
-    if match is None and cloud_id is None:
-        known = ", ".join(f"{s.name} ({s.url})" for s in connected) or "none"
-        raise SiteResolutionError(
-            f"the site url {url} is not among the sites tenant {tenant_id} connected ({known}); re-connect and "
-            "select it on the consent page, or write its cloud_id in the sync file"
-        )
+    cloud_id, url = site.cloud_id, site.url
+    known = ", ".join(f"{s.name} ({s.id})" for s in connected) or "none"
+    if cloud_id is not None:
+        match = next((s for s in connected if s.id == cloud_id), None)
+        if match is None and connected:
+            raise ReconnectRequired(
+                f"re-connect site {site.name} (tenant {tenant_id}): the stored grant does not reach cloud id "
+                f"{cloud_id} (it reaches: {known}); run `jira-sync connect --tenant {tenant_id}` and select "
+                "the site on the consent page"
+            )
+    else:
+        match = next((s for s in connected if s.url.rstrip("/") == url), None)
+        if match is None:
+            raise SiteResolutionError(
+                f"the site url {url} is not among the sites tenant {tenant_id} connected ({known}); re-connect "
+                "and select it on the consent page, or write its cloud_id in the sync file"
+            )
     if match is not None:
         cloud_id, url = match.id, url or match.url
     auth = TokenStoreBearerAuth(tenant_id=tenant_id, token_store=store, oauth_client=client)

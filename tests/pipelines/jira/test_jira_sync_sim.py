@@ -278,3 +278,32 @@ def naive_search(connected: Connected, jql: str) -> list[str]:
     )
     response.raise_for_status()
     return [issue["key"] for issue in response.json()["issues"]]
+
+
+def test_api_token_sites_and_unreachable_oauth_sites(
+    synced: tuple[Connected, JiraHttp], tmp_path: Path
+) -> None:
+    sim = synced[0].sim
+    mixed = connect(
+        sim,
+        tmp_path / "mixed",
+        sites={
+            "acme": {
+                "auth": {
+                    "method": "api_token",
+                    "email_env": "JIRA_TEAMS_EMAIL",
+                    "api_token_env": "JIRA_TEAMS_API_TOKEN",
+                }
+            },
+            "globex": {"cloud_id": "00000000-0000-0000-0000-000000000000"},
+        },
+    )
+    resolved = mixed.resolve()
+    [acme] = resolved.sites
+    assert acme.api_base_url == sim.site_url("acme") and acme.cloud_id == sim.cloud_ids["acme"]
+    [line] = resolved.failures.lines()
+    assert line.startswith("re-connect site globex (tenant acme): the stored grant does not reach cloud id")
+    source = jira_reference(resolved.sites, resolved.failures).with_resources("statuses")
+    run(mixed, "reference", source)
+    truth = sim.truth()["sites"][sim.cloud_ids["acme"]]["statuses"]["ids"]
+    assert sorted(r[0] for r in mixed.query("select id from jira_raw.statuses")) == sorted(truth)
