@@ -7,28 +7,28 @@ credentials read from the variable named by `warehouse.credentials_env`.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import dlt
 from dlt.common.destination import Destination
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
-from pipelines.config import SyncConfig
+from pipelines.config import SyncConfig, SyncConfigError
 
 DATASET = "jira_raw"
 DEFAULT_PIPELINES_DIR = Path("data/dlt")
 
-# Loader tuning: Arrow pages are written as parquet; bigger files mean fewer load jobs.
-_LOADER_SETTINGS = {
-    "RUNTIME__DLTHUB_TELEMETRY": "false",
-    "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "false",
-    "DATA_WRITER__FILE_MAX_ITEMS": "500000",
-    "DATA_WRITER__BUFFER_MAX_ITEMS": "20000",
-}
+# dlt reads its settings from the environment; a caller's explicit value wins.
+_DLT_SETTINGS = {"RUNTIME__DLTHUB_TELEMETRY": "false"}
 
 
 def make_pipeline(
-    pipeline_name: str, config: SyncConfig, *, pipelines_dir: Path | str | None = None, environ=None
+    pipeline_name: str,
+    config: SyncConfig,
+    *,
+    pipelines_dir: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> dlt.Pipeline:
     """A dlt pipeline writing `jira_raw` to the configured destination.
 
@@ -36,7 +36,7 @@ def make_pipeline(
     restored from the destination). Telemetry is off.
     """
     environ = os.environ if environ is None else environ
-    for key, value in _LOADER_SETTINGS.items():
+    for key, value in _DLT_SETTINGS.items():
         os.environ.setdefault(key, value)
     warehouse = config.warehouse
     if warehouse.destination == "duckdb":
@@ -53,9 +53,15 @@ def make_pipeline(
         if warehouse.credentials_env:
             credentials = environ.get(warehouse.credentials_env)
             if not credentials:
-                raise ValueError(
-                    f"{config.source_path}: warehouse.credentials_env: environment variable "
-                    f"{warehouse.credentials_env} is not set; export it with the {warehouse.destination} credentials"
+                raise SyncConfigError(
+                    config.source_path,
+                    [
+                        (
+                            "warehouse.credentials_env",
+                            f"environment variable {warehouse.credentials_env} is not set; export it with the "
+                            f"{warehouse.destination} credentials (e.g. a connection string)",
+                        )
+                    ],
                 )
         destination = Destination.from_reference(warehouse.destination, credentials=credentials)
     return dlt.pipeline(
@@ -63,5 +69,4 @@ def make_pipeline(
         destination=destination,
         dataset_name=DATASET,
         pipelines_dir=str(pipelines_dir or DEFAULT_PIPELINES_DIR),
-        progress="log" if os.environ.get("JIRA_SYNC_PROGRESS") else None,
     )
