@@ -30,9 +30,11 @@ from requests.auth import AuthBase
 from pipelines.config import HttpConfig
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504, 520, 522, 524})
-# Exponential backoff base (seconds) when no Retry-After is given, capped per wait.
+# Exponential backoff base (seconds) when no Retry-After is given (0.5, 1, 2, ... s).
 BACKOFF_FACTOR = 0.5
-MAX_RETRY_DELAY = 60.0
+# Longest wait honoured: Atlassian's hourly points quota answers 429 with Retry-After up to the
+# top of the hour, and every worker must wait it out (retrying earlier only burns attempts).
+MAX_RETRY_DELAY = 3600.0
 _WHAT_TO_DO = {
     400: "the request was rejected; check the site's `issues.jql` in the sync file",
     401: "the credentials were refused; re-connect the site (OAuth) or check the API token variables",
