@@ -18,7 +18,7 @@ A site that fails is added to `failures` and the other sites still load; the cal
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import dlt
@@ -239,7 +239,7 @@ def _watermark_ms(value: datetime | int | None) -> int | None:
 def jira_issue_updates(
     sites: list[SiteRuntime],
     failures: SiteFailures,
-    overlap: float | Any = 600,
+    overlap: timedelta | float = timedelta(minutes=10),
     initial_watermarks: Mapping[str, datetime | int | None] | None = None,
     http: JiraHttp | None = None,
     *,
@@ -254,9 +254,8 @@ def jira_issue_updates(
     A site's watermark advances only when its whole sweep succeeded.
     """
     http = http or JiraHttp()
-    overlap_ms = (
-        int(overlap.total_seconds() * 1000) if hasattr(overlap, "total_seconds") else int(overlap * 1000)
-    )
+    seconds = overlap.total_seconds() if isinstance(overlap, timedelta) else float(overlap)
+    overlap_ms = int(seconds * 1000)
     seeds = {k: _watermark_ms(v) for k, v in (initial_watermarks or {}).items()}
     start_default = epoch_ms(_as_utc(history_start or date(2000, 1, 1)))
     parts = http.config.concurrency * WINDOWS_PER_WORKER
