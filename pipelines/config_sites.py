@@ -1,0 +1,184 @@
+"""Tenants and their Jira sites in the sync file: auth, team sync, scope, webhook, mappings."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from pipelines.config_fields import (
+    ALL_ENTITIES,
+    FIELD_ID,
+    IDENTIFIER,
+    Entity,
+    EnvName,
+    IssueCategory,
+    IssueState,
+    StrictModel,
+    WebhookEvent,
+    http_url,
+)
+from pipelines.webhook_jql import validate_webhook_jql
+
+
+class SiteAuth(StrictModel):
+    """How a site's REST API is called: the tenant's OAuth token store, or email + API token."""
+
+    method: Literal["oauth", "api_token"] = "oauth"
+    email_env: EnvName = None
+    api_token_env: EnvName = None
+
+    @model_validator(mode="after")
+    def _api_token_vars(self) -> SiteAuth:
+        if self.method == "api_token":
+            missing = [k for k in ("email_env", "api_token_env") if getattr(self, k) is None]
+            if missing:
+                raise ValueError(
+                    f"method api_token needs {' and '.join(missing)}: the names of the variables holding the "
+                    "Atlassian account email and its API token (e.g. email_env: JIRA_EMAIL, "
+                    "api_token_env: JIRA_API_TOKEN)"
+                )
+        return self
+
+
+class TeamSync(StrictModel):
+    """Teams API (real teams; email + API token + organization ID) or Groups API (OAuth only)."""
+
+    method: Literal["teams_api", "groups_api", "none"] = "groups_api"
+    organization_id: str | None = None
+    email_env: EnvName = None
+    api_token_env: EnvName = None
+
+    @model_validator(mode="after")
+    def _teams_api_settings(self) -> TeamSync:
+        if self.method == "teams_api":
+            missing = [k for k in ("organization_id", "email_env", "api_token_env") if not getattr(self, k)]
+            if missing:
+                raise ValueError(
+                    f"method teams_api needs {', '.join(missing)}: organization_id (from admin.atlassian.com/o/<id>), "
+                    "email_env and api_token_env (names of the variables holding the Atlassian email and API "
+                    "token); or write method: groups_api to sync Jira groups as teams with OAuth only"
+                )
+        return self
+
+
+class IssueScope(StrictModel):
+    """Which issues to sync (an optional JQL restriction) and which custom fields to keep."""
+
+    jql: str | None = None
+    extra_fields: list[str] = Field(default_factory=list)
+
+    @field_validator("extra_fields")
+    @classmethod
+    def _fields(cls, value: list[str]) -> list[str]:
+        for field_id in value:
+            if not FIELD_ID.match(field_id):
+                raise ValueError(f"{field_id!r} is not a Jira field id; write e.g. customfield_10016")
+        return value
+
+    @field_validator("jql")
+    @classmethod
+    def _jql(cls, value: str | None) -> str | None:
+        if value is not None and re.search(r"\border\s+by\b", value, re.IGNORECASE):
+            raise ValueError("the issue scope JQL must not contain ORDER BY (the sync orders pages itself)")
+        return value.strip() or None if value is not None else None
+
+
+class SiteWebhook(StrictModel):
+    """The site's dynamic webhook: JQL filter (dynamic-webhook subset) and events."""
+
+    enabled: bool = False
+    jql_filter: str | None = None
+    events: list[WebhookEvent] | None = None
+
+    @field_validator("jql_filter")
+    @classmethod
+    def _filter(cls, value: str | None) -> str | None:
+        if value is not None:
+            validate_webhook_jql(value)
+        return value
+
+
+class ProjectMapping(StrictModel):
+    """Custom per-project mappings; they win over the keyword heuristics and status categories."""
+
+    types: dict[str, IssueCategory] = Field(default_factory=dict)
+    statuses: dict[str, IssueState] = Field(default_factory=dict)
+
+
+class SiteMappings(StrictModel):
+    projects: dict[str, ProjectMapping] = Field(default_factory=dict)
+
+
+class SiteConfig(StrictModel):
+    """One Jira Cloud site of a tenant."""
+
+    name: str
+    url: str | None = None
+    cloud_id: str | None = None
+    auth: SiteAuth = Field(default_factory=SiteAuth)
+    team_sync: TeamSync = Field(default_factory=TeamSync)
+    entities: list[Entity] = Field(default_factory=lambda: list(ALL_ENTITIES))
+    issues: IssueScope = Field(default_factory=IssueScope)
+    webhook: SiteWebhook = Field(default_factory=SiteWebhook)
+    mappings: SiteMappings = Field(default_factory=SiteMappings)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not IDENTIFIER.match(value):
+            raise ValueError(f"{value!r} is not a site name; use letters, digits, - and _ (e.g. acme)")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else http_url(value)
+
+    @field_validator("cloud_id")
+    @classmethod
+    def _cloud_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[A-Za-z0-9-]{1,64}$", value):
+            raise ValueError(
+                f"{value!r} is not a cloud ID; copy the `id` of the site from accessible-resources"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _site_rules(self) -> SiteConfig:
+        if not self.url and not self.cloud_id:
+            raise ValueError(
+                "the site has neither url nor cloud_id; write url: https://<site>.atlassian.net "
+                "(or cloud_id: <the site's id from accessible-resources>)"
+            )
+        if len(set(self.entities)) != len(self.entities):
+            raise ValueError("entities lists an entity twice")
+        if self.webhook.enabled and self.auth.method != "oauth":
+            raise ValueError(
+                "webhook.enabled needs auth.method: oauth (Jira lets only OAuth 2.0 apps register "
+                "dynamic webhooks); set webhook.enabled: false or switch the site to oauth"
+            )
+        return self
+
+    @property
+    def syncs_teams_api(self) -> bool:
+        return self.team_sync.method == "teams_api" and "teams" in self.entities
+
+
+class TenantConfig(StrictModel):
+    """A customer of the sync: its OAuth token file, accounts to link, and its sites."""
+
+    id: str
+    accounts_csv: Path | None = None
+    sites: list[SiteConfig] = Field(min_length=1)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not IDENTIFIER.match(value):
+            raise ValueError(
+                f"{value!r} is not a tenant id; use letters, digits, - and _ (it is part of URLs and file names)"
+            )
+        return value
