@@ -116,7 +116,7 @@ def demo_sync_file(
         "warehouse": {
             "destination": "duckdb",
             "path": str(options.warehouse),
-            "publish_path": str(options.warehouse.with_name("analytics.duckdb")),
+            "publish_path": str(options.warehouse.with_name("jira_analytics.duckdb")),
         },
         "atlassian": {"auth_url": sim.base_url, "api_url": sim.base_url},
         "oauth": {"token_dir": str(demo_dir / "tokens")},

@@ -56,7 +56,7 @@ class WarehouseConfig(StrictModel):
 
     destination: str = "duckdb"
     path: Path = Path("data/warehouse.duckdb")
-    publish_path: Path = Path("data/analytics.duckdb")
+    publish_path: Path = Path("data/jira_analytics.duckdb")
     credentials_env: EnvName = None
     # DuckDB's memory_limit while dlt merges a load (it spills to disk beyond it).
     duckdb_memory_limit: str = "128MB"
@@ -67,6 +67,18 @@ class WarehouseConfig(StrictModel):
         if not re.match(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", value.strip(), re.IGNORECASE):
             raise ValueError(f"{value!r} is not a memory size; write e.g. 256MB or 2GB")
         return value.strip()
+
+    @field_validator("publish_path")
+    @classmethod
+    def _publish_name(cls, value: Path) -> Path:
+        # DuckDB names the attached catalog after the file: a snapshot called analytics.duckdb
+        # makes every `analytics.<table>` query ambiguous for analysts.
+        if value.stem.lower() in {"jira", "analytics", "jira_raw"}:
+            raise ValueError(
+                f"{str(value)!r} would name the catalog like a schema ({value.stem}); "
+                "write e.g. data/jira_analytics.duckdb"
+            )
+        return value
 
     @field_validator("destination")
     @classmethod

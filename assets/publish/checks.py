@@ -11,34 +11,26 @@ from assets.resources import SyncConfigResource
     asset=SNAPSHOT_KEY,
     description=(
         "Opens the published file read-only, as an analyst does, and queries one table of every published "
-        "schema with a two-part name (jira.issues, analytics.issue_cycle_times). Fails when the file's "
-        "name equals a schema name: DuckDB names the catalog after the file, and then cannot tell "
-        "`analytics.<table>` (schema) from `analytics.<table>` (catalog)."
+        "schema with a two-part name (jira.issues, analytics.issue_cycle_times). (The sync file refuses "
+        "a snapshot named like a schema, which DuckDB would make ambiguous.)"
     ),
 )
 def analyst_snapshot_opens(sync_config: SyncConfigResource) -> dg.AssetCheckResult:
     path = sync_config.load().warehouse.publish_path
     problems: list[str] = []
-    if path.stem in PUBLISHED_SCHEMAS:
-        problems.append(
-            f"warehouse.publish_path {path} opens as catalog {path.stem!r}, the name of a published schema: "
-            f"`{path.stem}.<table>` is ambiguous for every reader. Rename the file (e.g. "
-            f"{path.with_name('jira_' + path.name)}) in the sync file."
-        )
-    else:
-        with duckdb.connect(str(path), read_only=True) as con:
-            for schema in PUBLISHED_SCHEMAS:
-                tables = con.execute(
-                    "SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY 1 LIMIT 1",
-                    [schema],
-                ).fetchall()
-                if not tables:
-                    problems.append(f"schema {schema} has no table")
-                    continue
-                try:
-                    con.execute(f'SELECT count(*) FROM {schema}."{tables[0][0]}"').fetchall()
-                except duckdb.Error as exc:
-                    problems.append(f"{schema}.{tables[0][0]}: {exc}")
+    with duckdb.connect(str(path), read_only=True) as con:
+        for schema in PUBLISHED_SCHEMAS:
+            tables = con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY 1 LIMIT 1",
+                [schema],
+            ).fetchall()
+            if not tables:
+                problems.append(f"schema {schema} has no table")
+                continue
+            try:
+                con.execute(f'SELECT count(*) FROM {schema}."{tables[0][0]}"').fetchall()
+            except duckdb.Error as exc:
+                problems.append(f"{schema}.{tables[0][0]}: {exc}")
     return dg.AssetCheckResult(
         passed=not problems,
         severity=dg.AssetCheckSeverity.ERROR,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,19 +10,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-# pytest's prepend import mode puts tests/ on sys.path, where tests/assets and tests/pipelines
-# pass for namespace packages `assets` and `pipelines`; a regular package on any entry wins.
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.append(str(REPO))
-for _shadowed in ("assets", "pipelines"):
-    if _shadowed in sys.modules and getattr(sys.modules[_shadowed], "__file__", None) is None:
-        del sys.modules[_shadowed]
+from assets.definitions import build_definitions
+from assets.jobs import ISSUES_BACKFILL_JOB
+from assets.resources import WAREHOUSE_POOL, shared_resources
+from pipelines.config import SyncConfigError, load_sync_config
 
-from assets.definitions import build_definitions  # noqa: E402
-from assets.jobs import ISSUES_BACKFILL_JOB  # noqa: E402
-from assets.resources import WAREHOUSE_POOL, shared_resources  # noqa: E402
-from pipelines.config import SyncConfigError, load_sync_config  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 SECRET_VARS = (
     "JIRA_CLIENT_ID",

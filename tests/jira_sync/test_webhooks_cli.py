@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-# tests/ is on sys.path (pytest's prepend mode), where tests/pipelines and tests/jira_sync pass for
-# namespace packages; the repo root later on sys.path makes the real packages win.
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.append(str(REPO))
-for _shadowed in ("pipelines", "jira_sync"):
-    if _shadowed in sys.modules and getattr(sys.modules[_shadowed], "__file__", None) is None:
-        del sys.modules[_shadowed]
-sys.path.insert(0, str(REPO / "tests" / "pipelines" / "webhooks"))  # the shared webhook test kit
-from webhook_lifecycle_kit import make_stack, simulator  # noqa: E402
-
-from jira_sync.webhooks_cli import main  # noqa: E402
-from webhook_receiver.registrations import WebhookRegistry  # noqa: E402
+from jira_sync.webhooks_cli import main
+from tests.pipelines.webhooks.webhook_lifecycle_kit import make_stack, simulator
+from webhook_receiver.registrations import WebhookRegistry
 
 
 @pytest.fixture(scope="module")

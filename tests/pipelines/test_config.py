@@ -183,3 +183,17 @@ def test_webhooks_need_oauth(tmp_path: Path) -> None:
 
 def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
     assert "file not found" in error_of(tmp_path / "absent.yaml")
+
+
+def test_publish_path_named_like_a_schema_is_refused(tmp_path):
+    sync_file = tmp_path / "jira_sync.yaml"
+    text = (
+        Path("jira_sync.yaml")
+        .read_text()
+        .replace("${JIRA_SYNC_PUBLISH:-data/jira_analytics.duckdb}", "data/analytics.duckdb")
+    )
+    sync_file.write_text(text)
+    with pytest.raises(SyncConfigError) as raised:
+        load_sync_config(sync_file)
+    message = str(raised.value)
+    assert "warehouse.publish_path" in message and "jira_analytics.duckdb" in message

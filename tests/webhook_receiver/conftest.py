@@ -1,22 +1,11 @@
-"""Make `import webhook_receiver` / `import pipelines` find the project packages.
-
-pytest puts `tests/` on sys.path (rootdir conftest), where `tests/webhook_receiver/` and
-`tests/pipelines/` would be taken for namespace packages of the same names; a regular package on
-any later sys.path entry wins over namespace portions, so the repo root is added here.
-"""
+"""Fixtures shared by the receiver tests."""
 
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-REPO_ROOT = str(Path(__file__).resolve().parents[2])
-if REPO_ROOT not in sys.path:
-    sys.path.append(REPO_ROOT)
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import httpx
-from receiver_testkit import ALPHA_URL
 
 from jira_simulator.process import SimulatorProcess
+from tests.webhook_receiver.receiver_testkit import ALPHA_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 

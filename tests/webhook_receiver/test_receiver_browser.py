@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from receiver_servers import ReceiverProcess, write_sync_file
 
 from jira_simulator.process import SimulatorProcess
 from pipelines.auth.token_store import TokenStore
+from tests.webhook_receiver.receiver_servers import ReceiverProcess, write_sync_file
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

@@ -13,10 +13,16 @@ import httpx
 import orjson
 import psutil
 import pytest
-from receiver_servers import ROOT, free_port, write_alpha_sync_file
-from receiver_testkit import ALPHA_URL, CLIENT_ID, CLIENT_SECRET, delivery_headers, issue_payload
 from starlette.testclient import TestClient
 
+from tests.webhook_receiver.receiver_servers import ROOT, free_port, write_alpha_sync_file
+from tests.webhook_receiver.receiver_testkit import (
+    ALPHA_URL,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    delivery_headers,
+    issue_payload,
+)
 from webhook_receiver.cli import main, worker_app
 from webhook_receiver.inbox import Inbox
 

@@ -11,14 +11,14 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import orjson
 import pytest
-from receiver_servers import write_sync_file
-from receiver_testkit import bearer, delivery_headers, issue_payload
 from starlette.testclient import TestClient
 
 from jira_simulator.process import SimulatorProcess
 from pipelines.auth.oauth import ADMIN_SCOPES, REQUIRED_SCOPES
 from pipelines.auth.token_store import TokenStore
 from pipelines.config import load_sync_config
+from tests.webhook_receiver.receiver_servers import write_sync_file
+from tests.webhook_receiver.receiver_testkit import bearer, delivery_headers, issue_payload
 from webhook_receiver.app import create_app
 from webhook_receiver.settings import ReceiverSettings, settings_from_sync_config
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from receiver_servers import ReceiverProcess, write_sync_file
 
 from jira_simulator.process import SimulatorProcess
 from pipelines.auth.oauth import ADMIN_SCOPES, REQUIRED_SCOPES
 from pipelines.auth.token_store import TokenStore
+from tests.webhook_receiver.receiver_servers import ReceiverProcess, write_sync_file
 from webhook_receiver.inbox import Inbox, InboxEvent
 from webhook_receiver.registrations import WebhookRegistry
 

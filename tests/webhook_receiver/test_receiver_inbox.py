@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from inbox_worker import write_many
-from receiver_testkit import make_event
 
+from tests.webhook_receiver.inbox_worker import write_many
+from tests.webhook_receiver.receiver_testkit import make_event
 from webhook_receiver.inbox import EventKey, Inbox, InboxUnavailable
 
 

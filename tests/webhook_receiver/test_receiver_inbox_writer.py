@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from receiver_testkit import make_event
 
+from tests.webhook_receiver.receiver_testkit import make_event
 from webhook_receiver.inbox import Inbox, InboxUnavailable, WebhookEvent
 from webhook_receiver.inbox_writer import InboxWriter
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 import orjson
-from receiver_servers import ReceiverProcess, write_alpha_sync_file
-from receiver_testkit import CLIENT_ID, CLIENT_SECRET, bearer, issue_payload
 
+from tests.webhook_receiver.receiver_servers import ReceiverProcess, write_alpha_sync_file
+from tests.webhook_receiver.receiver_testkit import CLIENT_ID, CLIENT_SECRET, bearer, issue_payload
 from webhook_receiver.inbox import Inbox
 
 CONCURRENCY = 16

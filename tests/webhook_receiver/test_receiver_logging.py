@@ -9,9 +9,15 @@ from pathlib import Path
 
 import orjson
 import pytest
-from receiver_testkit import CLIENT_SECRET, bearer, delivery_headers, issue_payload, make_settings
 from starlette.testclient import TestClient
 
+from tests.webhook_receiver.receiver_testkit import (
+    CLIENT_SECRET,
+    bearer,
+    delivery_headers,
+    issue_payload,
+    make_settings,
+)
 from webhook_receiver.app import create_app
 from webhook_receiver.logging import JsonFormatter, configure_logging, log
 

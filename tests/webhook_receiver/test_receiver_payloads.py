@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from receiver_testkit import issue_payload
 
+from tests.webhook_receiver.receiver_testkit import issue_payload
 from webhook_receiver.payloads import PayloadError, normalise_site_url, parse_payload, site_base_url
 
 

@@ -13,7 +13,11 @@ from pathlib import Path
 
 import orjson
 import pytest
-from receiver_testkit import (
+from starlette.testclient import TestClient
+
+from pipelines.auth.oauth import AccessibleSite, TokenSet
+from pipelines.auth.token_store import TokenStore
+from tests.webhook_receiver.receiver_testkit import (
     ALPHA_URL,
     BETA_URL,
     bearer,
@@ -21,10 +25,6 @@ from receiver_testkit import (
     issue_payload,
     make_settings,
 )
-from starlette.testclient import TestClient
-
-from pipelines.auth.oauth import AccessibleSite, TokenSet
-from pipelines.auth.token_store import TokenStore
 from webhook_receiver.app import create_app
 from webhook_receiver.inbox import EventKey, Inbox
 from webhook_receiver.registrations import WebhookRegistry

@@ -9,7 +9,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from transform_world import (
+
+from tests.assets.core.transform_world import (
     ALPHA,
     at,
     check_results,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import duckdb
 import pytest
-from transform_world import (
+
+from tests.assets.core.transform_world import (
     ALPHA,
     BETA,
     ORG,

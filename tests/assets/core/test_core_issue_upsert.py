@@ -7,10 +7,18 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from transform_world import ALPHA, at, insert, new_warehouse, query, run_transforms, write_sync_file
 
 from assets.core.issues import delete_issues, upsert_issues
 from pipelines.config import load_sync_config
+from tests.assets.core.transform_world import (
+    ALPHA,
+    at,
+    insert,
+    new_warehouse,
+    query,
+    run_transforms,
+    write_sync_file,
+)
 
 
 def raw_issue(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import duckdb
 import pytest
-from transform_world import (
+
+from tests.assets.core.transform_world import (
     ALPHA,
     BETA,
     at,
@@ -16,7 +17,7 @@ from transform_world import (
     run_transforms,
     write_sync_file,
 )
-from transform_world import materialization as materialization_of
+from tests.assets.core.transform_world import materialization as materialization_of
 
 # The seed's table of typical Jira types (GuideMode docs) and what each must map to.
 SEED_TYPES = {

@@ -10,18 +10,16 @@ import time
 from datetime import UTC, datetime
 
 import duckdb
-from transform_world import (
+
+from tests.assets.core.transform_world import (
     ALPHA,
     at,
-    check_results,
     insert,
     new_warehouse,
     query,
     run_transforms,
     write_sync_file,
 )
-
-from assets.publish.snapshot import SNAPSHOT_KEY
 
 # One reader process: either holds one read-only connection for its whole life ("hold"), or
 # reconnects for every round ("reconnect", what a dashboard refresh does). Every round checks that
@@ -143,13 +141,3 @@ def test_readers_never_fail_a_run_and_always_see_a_whole_snapshot(tmp_path):
     assert reconnecting["run_ids"] == [first_run, second_run]  # a new connection sees the new one
     assert query(published, "SELECT count(*) FROM jira.issues") == [(80,)]
     assert not list(published.parent.glob(".*building*"))  # no staging file left behind
-
-
-def test_a_snapshot_named_like_a_schema_is_flagged(tmp_path):
-    sync_file = write_sync_file(tmp_path, publish_name="analytics.duckdb")
-    new_warehouse(tmp_path / "warehouse.duckdb")
-    result = run_transforms(sync_file, selection=[SNAPSHOT_KEY])
-    assert result.success  # publishing itself works; analysts could not query it
-    evaluation = check_results(result)["analyst_snapshot_opens"]
-    assert not evaluation.passed
-    assert "ambiguous" in evaluation.description and "jira_analytics.duckdb" in evaluation.description

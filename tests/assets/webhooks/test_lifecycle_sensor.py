@@ -11,11 +11,17 @@ from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
-from dagster_kit import resources, run_request
-from webhook_lifecycle_kit import ALL_SCOPES, Receiver, make_stack, simulator, wait_for
 
 from assets.webhooks.lifecycle_sensor import WORK_TAG, webhook_lifecycle_sensor
 from assets.webhooks.registrations import webhook_registrations
+from tests.assets.webhooks.dagster_kit import resources, run_request
+from tests.pipelines.webhooks.webhook_lifecycle_kit import (
+    ALL_SCOPES,
+    Receiver,
+    make_stack,
+    simulator,
+    wait_for,
+)
 from webhook_receiver.inbox import Inbox
 
 

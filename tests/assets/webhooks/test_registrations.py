@@ -5,10 +5,10 @@ from __future__ import annotations
 import dagster as dg
 import duckdb
 import pytest
-from dagster_kit import check_result, resources
-from webhook_lifecycle_kit import ALL_SCOPES, make_stack, simulator
 
 from assets.webhooks.registrations import EXPIRY_CHECK, webhook_registrations
+from tests.assets.webhooks.dagster_kit import check_result, resources
+from tests.pipelines.webhooks.webhook_lifecycle_kit import ALL_SCOPES, make_stack, simulator
 from webhook_receiver.registrations import WebhookRegistry
 
 

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 import dagster as dg
 import duckdb
 import pytest
-from dagster_kit import check_result, failure, resources, run_request
-from webhook_lifecycle_kit import Receiver, Stack, make_stack, simulator, wait_for
 
 from assets.definitions import build_definitions
 from assets.resources import WarehouseResource
@@ -22,6 +20,8 @@ from assets.webhooks.apply import apply_events
 from assets.webhooks.inbox_sensor import webhook_inbox_sensor
 from assets.webhooks.ingest import WEBHOOK_EVENTS_KEY
 from assets.webhooks.miss_rate import MISS_RATE_CHECK
+from tests.assets.webhooks.dagster_kit import check_result, failure, resources, run_request
+from tests.pipelines.webhooks.webhook_lifecycle_kit import Receiver, Stack, make_stack, simulator, wait_for
 from webhook_receiver.inbox import EventKey, Inbox, WebhookEvent
 
 INITIAL_IMPORT = [

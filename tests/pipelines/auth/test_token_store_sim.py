@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import multiprocessing
 import stat
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -17,15 +16,13 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "jira"))
-from refresh_worker import refresh_and_use
-from simkit import TENANT, Connected, connect
-
 from jira_simulator.process import SimulatorProcess
 from pipelines.auth.oauth import ReconnectRequired
 from pipelines.auth.token_store import TokenStore
 from pipelines.destination import make_pipeline
 from pipelines.jira import JiraHttp, jira_reference
+from tests.pipelines.auth.refresh_worker import refresh_and_use
+from tests.pipelines.jira.simkit import TENANT, Connected, connect
 
 
 @pytest.fixture(scope="module")

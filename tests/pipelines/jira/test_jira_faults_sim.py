@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simkit import connect
-from test_jira_sync_sim import assert_equals_truth, full_sync
-
 from jira_simulator.process import SimulatorProcess
+from tests.pipelines.jira.simkit import connect
+from tests.pipelines.jira.test_jira_sync_sim import assert_equals_truth, full_sync
 
 FAULTS = ["--rate-429", "0.2", "--fault-rate-5xx", "0.05", "--drop-rate", "0.02", "--retry-after", "1"]
 

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from simkit import Connected, connect
 
 from jira_simulator.process import SimulatorProcess
 from pipelines.destination import make_pipeline
@@ -28,6 +27,7 @@ from pipelines.jira import (
     jira_reference,
     jira_teams,
 )
+from tests.pipelines.jira.simkit import Connected, connect
 
 ALL_TIME = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 # Table -> SQL expression of the id the simulator's truth uses for a row.

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from webhook_lifecycle_kit import ALL_SCOPES, make_stack, simulator
 
 from pipelines.config import SyncConfigError, load_sync_config
 from pipelines.webhooks.client import MissingWebhookScope, WebhookUrlConflict
@@ -13,6 +12,7 @@ from pipelines.webhooks.lifecycle import delete_registered, ensure_registered, i
 from pipelines.webhooks.operations import run_action
 from pipelines.webhooks.settings import webhook_spec
 from pipelines.webhooks.sites import UnknownSite, open_webhook_sites
+from tests.pipelines.webhooks.webhook_lifecycle_kit import ALL_SCOPES, make_stack, simulator
 
 WEEK = timedelta(days=7)
 EVENTS = ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted"]

@@ -108,7 +108,7 @@ class Stack:
             "version": 1,
             "warehouse": {
                 "path": str(self.warehouse),
-                "publish_path": str(self.workdir / "analytics.duckdb"),
+                "publish_path": str(self.workdir / "jira_analytics.duckdb"),
             },
             "atlassian": {"auth_url": self.sim.base_url, "api_url": self.sim.base_url},
             "oauth": {"token_dir": str(self.workdir / "tokens")},
