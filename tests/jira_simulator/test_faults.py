@@ -6,37 +6,17 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 import httpx
 import pytest
-import uvicorn
-from starlette.applications import Starlette
 
 from jira_simulator.app import create_app
 from jira_simulator.faults import objects_returned
 from jira_simulator.generator import generate_world
 from jira_simulator.model import World
 from jira_simulator.options import SimulatorOptions
-
-
-@contextmanager
-def serve(app: Starlette) -> Iterator[str]:
-    """Run `app` under uvicorn on a free loopback port in a thread; yield its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        threading.Event().wait(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+from tests.jira_simulator.served import serve_app
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +26,7 @@ def world() -> World:
 
 @pytest.fixture(scope="module")
 def base_url(world: World) -> Iterator[str]:
-    with serve(create_app(world, options=SimulatorOptions(seed=42))) as url:
+    with serve_app(create_app(world, options=SimulatorOptions(seed=42))) as url:
         yield url
 
 

@@ -4,41 +4,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
-import uvicorn
-from starlette.applications import Starlette
 
 from jira_simulator.app import create_app
 from jira_simulator.generator import generate_world
 from jira_simulator.model import World
 from jira_simulator.options import SimulatorOptions
+from tests.jira_simulator.served import serve_app
 
 CLIENT = {"client_id": "jira-sync-sim", "client_secret": "sim-secret"}
 REDIRECT = "http://127.0.0.1:9/callback"
 ALL_SCOPES = ["read:jira-work", "read:jira-user", "manage:jira-webhook", "read:me", "offline_access"]
-
-
-@contextmanager
-def serve(app: Starlette) -> Iterator[str]:
-    """Run `app` under uvicorn on a free loopback port in a thread; yield its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        threading.Event().wait(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +28,7 @@ def world() -> World:
 
 @pytest.fixture(scope="module")
 def base_url(world: World) -> Iterator[str]:
-    with serve(create_app(world, options=SimulatorOptions())) as url:
+    with serve_app(create_app(world, options=SimulatorOptions())) as url:
         yield url
 
 

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
-import uvicorn
-from starlette.applications import Starlette
 
 from jira_simulator import mutations
 from jira_simulator.app import create_app
 from jira_simulator.generator import generate_world
 from jira_simulator.model import Organization, World
 from jira_simulator.options import SimulatorOptions
-
-
-@contextmanager
-def serve(app: Starlette) -> Iterator[str]:
-    """Run `app` under uvicorn on a free loopback port in a thread; yield its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        threading.Event().wait(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+from tests.jira_simulator.served import serve_app
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +30,7 @@ def http(world: World) -> Iterator[httpx.Client]:
     app = create_app(world, options=SimulatorOptions())
     admin = world.admin
     with (
-        serve(app) as url,
+        serve_app(app) as url,
         httpx.Client(base_url=url, auth=(admin.email, admin.api_token), timeout=10) as client,
     ):
         yield client

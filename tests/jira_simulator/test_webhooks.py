@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +13,6 @@ import httpx
 import jwt
 import orjson
 import pytest
-import uvicorn
 from openapi_schema_validator import OAS30ReadValidator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
@@ -29,27 +26,10 @@ from jira_simulator.app import create_app
 from jira_simulator.generator import generate_world
 from jira_simulator.model import World
 from jira_simulator.options import SimulatorOptions
+from tests.jira_simulator.served import serve_app
 
 SECRET = "sim-secret"
 ALL_SCOPES = ["read:jira-work", "manage:jira-webhook", "read:jira-user", "offline_access"]
-
-
-@contextmanager
-def serve(app: Starlette) -> Iterator[str]:
-    """Run `app` under uvicorn on a free loopback port in a thread; yield its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        threading.Event().wait(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 @dataclass
@@ -83,14 +63,14 @@ def service(world: World) -> webhooks.WebhookService:
 def jira(world: World, service: webhooks.WebhookService) -> Iterator[str]:
     """The whole simulator app; `create_app` picks up the service made above (short timeout)."""
     app = create_app(world, options=service.options)
-    with serve(app) as url:
+    with serve_app(app) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[tuple[Receiver, str]]:
     hooks = Receiver()
-    with serve(Starlette(routes=[Route("/hook", hooks.hook, methods=["POST"])])) as url:
+    with serve_app(Starlette(routes=[Route("/hook", hooks.hook, methods=["POST"])])) as url:
         yield hooks, f"{url}/hook"
 
 
