@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from jira_simulator.process import SimulatorProcess
+from jira_sync.truth_check import ORGANIZATION_TABLES, SITE_TABLES
 from pipelines.destination import make_pipeline
 from pipelines.jira import (
     JiraHttp,
@@ -30,19 +31,6 @@ from pipelines.jira import (
 from tests.pipelines.jira.simkit import Connected, connect
 
 ALL_TIME = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
-# Table -> SQL expression of the id the simulator's truth uses for a row.
-TRUTH_IDS = {
-    "issues": "id",
-    "issue_changelog": "history_id || ':' || item_index",
-    "projects": "id",
-    "issue_types": "id",
-    "statuses": "id",
-    "status_categories": "id",
-    "users": "account_id",
-    "groups": "group_id",
-    "group_members": "group_id || ':' || account_id",
-}
-ORG_TRUTH_IDS = {"teams": "team_id", "team_members": "team_id || ':' || account_id"}
 PRIMARY_KEYS = {
     "issues": "cloud_id, id",
     "issue_changelog": "cloud_id, history_id, item_index",
@@ -71,11 +59,11 @@ def full_sync(connected: Connected) -> JiraHttp:
 def assert_equals_truth(connected: Connected) -> None:
     truth = connected.sim.truth()
     for cloud_id, site in truth["sites"].items():
-        for table, id_sql in TRUTH_IDS.items():
+        for table, id_sql in SITE_TABLES.items():
             loaded = connected.query(f"select {id_sql} from jira_raw.{table} where cloud_id = '{cloud_id}'")
             assert sorted(r[0] for r in loaded) == sorted(site[table]["ids"]), f"{site['name']} {table}"
     for org_id, org in truth["organizations"].items():
-        for table, id_sql in ORG_TRUTH_IDS.items():
+        for table, id_sql in ORGANIZATION_TABLES.items():
             loaded = connected.query(
                 f"select {id_sql} from jira_raw.{table} where organization_id = '{org_id}'"
             )
