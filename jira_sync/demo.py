@@ -18,6 +18,7 @@ import duckdb
 
 from jira_sync.demo_world import ConnectedDemo, DemoOptions, connected_demo
 from jira_sync.main_job import StepOutcome
+from jira_sync.signals import stop_on_signals
 from jira_sync.truth_check import TableCheck, check_warehouse
 
 SUMMARY_SCHEMAS = ("jira_raw", "jira", "analytics")
@@ -74,6 +75,7 @@ def prepare_process_environment() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    stop_on_signals()
     dagster_home = prepare_process_environment()
     started = time.monotonic()
     print("starting the Jira Cloud simulator ...", flush=True)

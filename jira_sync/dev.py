@@ -18,6 +18,7 @@ from pathlib import Path
 
 from jira_sync.demo import add_world_arguments, demo_options, prepare_process_environment, print_connection
 from jira_sync.demo_world import connected_demo
+from jira_sync.signals import stop_on_signals
 
 
 def register(subparsers) -> None:
@@ -50,10 +51,16 @@ def _stop(children: list[tuple[str, subprocess.Popen]]) -> None:
         except subprocess.TimeoutExpired:
             print(f"{name} did not stop on SIGINT; terminating it")
             os.killpg(child.pid, signal.SIGTERM)
-            child.wait(timeout=10)
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                print(f"{name} did not stop on SIGTERM; killing it")
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait(timeout=10)
 
 
 def run(args: argparse.Namespace) -> int:
+    stop_on_signals()
     dagster_home = prepare_process_environment()
     options = demo_options(args)
     options.receiver_url = f"http://127.0.0.1:{args.receiver_port}"
