@@ -12,13 +12,22 @@ from pipelines.config import SyncConfig
 # Each area exposes build_definitions(config) -> dg.Definitions and binds no shared resource
 # (they are bound once below: Dagster refuses two resource objects under one key).
 AREAS: list = [raw, core, analytics, webhooks, publish]
+# The raw area loads through dlt into any destination; these areas run DuckDB SQL on the
+# warehouse file, so they exist only when the warehouse is DuckDB.
+DUCKDB_AREAS = (core, analytics, webhooks, publish)
+
+
+def areas_for(config: SyncConfig) -> list:
+    if config.warehouse.destination == "duckdb":
+        return AREAS
+    return [area for area in AREAS if area not in DUCKDB_AREAS]
 
 
 def build_definitions(config: SyncConfig | None = None) -> dg.Definitions:
     """Every area's definitions, the sync file's jobs and schedules, and the shared resources."""
     config = config or load_definitions_config()
     assets = dg.Definitions.merge(
-        *(area.build_definitions(config) for area in AREAS),
+        *(area.build_definitions(config) for area in areas_for(config)),
         dg.Definitions(resources=shared_resources(config)),
     )
     return dg.Definitions.merge(assets, build_job_definitions(config, assets))

@@ -6,6 +6,7 @@ The truth names its tables as `jira_raw` does and identifies rows the same way (
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,13 +56,6 @@ class TableCheck:
         return text
 
 
-def _ids(con: duckdb.DuckDBPyConnection, table: str, expr: str, owner_column: str, owner: str) -> list[str]:
-    if not _has(con, table):
-        return []
-    rows = con.execute(f"SELECT {expr} FROM jira_raw.{table} WHERE {owner_column} = ?", [owner]).fetchall()
-    return [str(row[0]) for row in rows]
-
-
 def _check(table: str, owner: str, found: list[str], truth: dict[str, Any]) -> TableCheck:
     expected = [str(i) for i in truth["ids"]]
     found_set, expected_set = set(found), set(expected)
@@ -75,39 +69,53 @@ def _check(table: str, owner: str, found: list[str], truth: dict[str, Any]) -> T
     )
 
 
+# (table, SQL expression of the row id, owner column, owner value) -> the ids found (none when
+# the table does not exist); owner column None reads every row.
+IdReader = Callable[[str, str, str | None, str | None], list[str]]
+
+
 def check_warehouse(warehouse: Path, truth: dict[str, Any], site_names: dict[str, str]) -> list[TableCheck]:
+    """`check_ids` on a DuckDB warehouse file."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+
+        def read_ids(table: str, expr: str, owner_column: str, owner: str) -> list[str]:
+            if not _has(con, table):
+                return []
+            rows = con.execute(
+                f"SELECT {expr} FROM jira_raw.{table} WHERE {owner_column} = ?", [owner]
+            ).fetchall()
+            return [str(row[0]) for row in rows]
+
+        return check_ids(read_ids, truth, site_names)
+    finally:
+        con.close()
+
+
+def check_ids(read_ids: IdReader, truth: dict[str, Any], site_names: dict[str, str]) -> list[TableCheck]:
     """One check per (table, site) and (table, organization) of the truth that the sync covers.
 
     `site_names` maps the cloud ids the sync file selects to their names; truth for other sites
-    is ignored.
+    is ignored. `read_ids` reads the warehouse, whatever its destination.
     """
     checks: list[TableCheck] = []
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        for cloud_id, site in truth["sites"].items():
-            if cloud_id not in site_names:
-                continue
-            owner = f"site {site_names[cloud_id]}"
-            for table, expr in SITE_TABLES.items():
-                checks.append(_check(table, owner, _ids(con, table, expr, "cloud_id", cloud_id), site[table]))
-        organizations = {site["organization_id"] for cid, site in truth["sites"].items() if cid in site_names}
-        for org_id, organization in truth["organizations"].items():
-            if org_id not in organizations:
-                continue
-            for table, expr in ORGANIZATION_TABLES.items():
-                found = _ids(con, table, expr, "organization_id", org_id)
-                checks.append(_check(table, f"organization {org_id[:12]}", found, organization[table]))
-        rows = con.execute("SELECT cloud_id FROM jira_raw.sites").fetchall() if _has(con, "sites") else []
-        checks.append(
-            _check(
-                "sites",
-                "all sites",
-                [r[0] for r in rows],
-                {"count": len(site_names), "ids": list(site_names)},
-            )
-        )
-    finally:
-        con.close()
+    for cloud_id, site in truth["sites"].items():
+        if cloud_id not in site_names:
+            continue
+        owner = f"site {site_names[cloud_id]}"
+        for table, expr in SITE_TABLES.items():
+            checks.append(_check(table, owner, read_ids(table, expr, "cloud_id", cloud_id), site[table]))
+    organizations = {site["organization_id"] for cid, site in truth["sites"].items() if cid in site_names}
+    for org_id, organization in truth["organizations"].items():
+        if org_id not in organizations:
+            continue
+        for table, expr in ORGANIZATION_TABLES.items():
+            found = read_ids(table, expr, "organization_id", org_id)
+            checks.append(_check(table, f"organization {org_id[:12]}", found, organization[table]))
+    found_sites = [i for cloud_id in site_names for i in read_ids("sites", "cloud_id", "cloud_id", cloud_id)]
+    checks.append(
+        _check("sites", "all sites", found_sites, {"count": len(site_names), "ids": list(site_names)})
+    )
     return checks
 
 

@@ -236,3 +236,13 @@ def test_another_destination_loads_without_its_credentials(
     node = defs.resolve_asset_graph().get(dg.AssetKey(["jira_raw", "issues"]))
     assert "postgres" in node.kinds
     assert "WAREHOUSE_URL" in {s.env for s in shared_resources(config)["jira_secrets"].secrets}
+
+
+def test_another_destination_gets_the_raw_area_only(tmp_path: Path) -> None:
+    body = "version: 1\nwarehouse: {destination: postgres, credentials_env: WAREHOUSE_URL}\n" + SITE % (
+        "none",
+        "issues",
+    )
+    defs = build_definitions(load_sync_config(write_sync_file(tmp_path, body)))
+    groups = {node.group_name for node in defs.resolve_asset_graph().asset_nodes}
+    assert groups == {"jira_raw"}  # the SQL transforms need the DuckDB warehouse
