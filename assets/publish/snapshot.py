@@ -8,6 +8,7 @@ old inode lives until it closes), a new connection opens the new one, and nothin
 can lock the warehouse or fail a run.
 """
 
+import glob
 import os
 import time
 from pathlib import Path
@@ -37,6 +38,17 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _remove_staging_leftovers(publish_path: Path) -> None:
+    """Delete staging files (and their WALs) of earlier publishes that never finished.
+
+    A publish killed mid-copy leaves `.<name>.<run id>.building`, as large as the snapshot, and no
+    later run has that run id. Only the caller may be publishing now: it holds the warehouse's
+    read-write connection, which DuckDB grants one process at a time.
+    """
+    for leftover in publish_path.parent.glob(f".{glob.escape(publish_path.name)}.*.building*"):
+        leftover.unlink(missing_ok=True)
+
+
 def publish_snapshot(con: duckdb.DuckDBPyConnection, publish_path: Path, run_id: str) -> dict[str, int]:
     """Write the published schemas to a new file and atomically replace `publish_path` with it.
 
@@ -46,8 +58,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, publish_path: Path, run_id:
     publish_path = Path(publish_path)
     publish_path.parent.mkdir(parents=True, exist_ok=True)
     staging = publish_path.with_name(f".{publish_path.name}.{run_id}.building")
-    for leftover in (staging, staging.with_name(staging.name + ".wal")):
-        leftover.unlink(missing_ok=True)
+    _remove_staging_leftovers(publish_path)
     tables = con.execute(
         """
         SELECT table_schema, table_name FROM information_schema.tables

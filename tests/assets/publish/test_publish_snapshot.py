@@ -141,3 +141,26 @@ def test_readers_never_fail_a_run_and_always_see_a_whole_snapshot(tmp_path):
     assert reconnecting["run_ids"] == [first_run, second_run]  # a new connection sees the new one
     assert query(published, "SELECT count(*) FROM jira.issues") == [(80,)]
     assert not list(published.parent.glob(".*building*"))  # no staging file left behind
+
+
+def test_a_publish_killed_mid_copy_leaves_nothing_behind_after_the_next_run(tmp_path):
+    """A killed publish leaves its staging file (named by its run id); the next publish removes it."""
+    sync_file = write_sync_file(tmp_path)
+    warehouse = tmp_path / "warehouse.duckdb"
+    published = tmp_path / "published" / "jira_analytics.duckdb"
+    new_warehouse(warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        insert(con, "projects", [{"cloud_id": ALPHA, "id": "101", "key": "OPS"}])
+        insert(con, "issues", issues(1, 5))
+    published.parent.mkdir(parents=True)
+    dead = published.with_name(f".{published.name}.0f1e2d3c-dead-run.building")
+    with duckdb.connect(str(dead)) as con:  # a half-written copy with its WAL, as SIGKILL leaves it
+        con.execute("CREATE TABLE half AS SELECT range AS n FROM range(1000)")
+    dead.with_name(dead.name + ".wal").write_bytes(b"\0" * 64)
+    other = published.with_name(".other.duckdb.0f1e2d3c-dead-run.building")  # not this snapshot's
+    other.write_bytes(b"")
+
+    assert run_transforms(sync_file).success
+
+    assert sorted(p.name for p in published.parent.iterdir()) == [other.name, published.name]
+    assert query(published, "SELECT count(*) FROM jira.issues") == [(5,)]
