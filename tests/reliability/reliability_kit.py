@@ -1,0 +1,124 @@
+"""What the reliability scenarios share: per-scenario sync files and Dagster homes over one
+running demo (simulator + OAuth consent), the main job in a child process, the warehouse
+checks (ground truth, duplicate keys) and the figures each scenario prints."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from jira_sync.demo_world import ConnectedDemo
+from jira_sync.truth_check import check_warehouse
+from pipelines.jira.tables import KEYS
+
+REPO = Path(__file__).resolve().parents[2]
+# jira_raw tables the webhook ingest writes with SQL (not dlt), and their keys.
+SQL_KEYS = {"webhook_events": ("cloud_id", "webhook_identifier")}
+
+
+def report(scenario: str, **figures: object) -> str:
+    """One line of figures (`make chaos` runs with -s, so they reach the terminal)."""
+    text = ", ".join(f"{name}={_fmt(value)}" for name, value in figures.items())
+    line = f"[reliability] {scenario}: {text}"
+    print(line, flush=True)
+    return line
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def scenario_sync_file(demo: ConnectedDemo, directory: Path, **changes: object) -> Path:
+    """The demo's sync file with the warehouse, snapshot and inbox under `directory`.
+
+    `changes` are applied to the document's top-level sections (e.g. `http={...}`).
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    body = yaml.safe_load(demo.sync_file.read_text())
+    body["warehouse"]["path"] = str(directory / "warehouse.duckdb")
+    body["warehouse"]["publish_path"] = str(directory / "jira_analytics.duckdb")
+    body["webhooks"]["inbox"] = str(directory / "inbox.sqlite")
+    for section, value in changes.items():
+        body[section] = {**body.get(section, {}), **value} if isinstance(value, dict) else value
+    path = directory / "jira_sync.yaml"
+    path.write_text(yaml.safe_dump(body, sort_keys=False))
+    return path
+
+
+def dagster_home(directory: Path) -> Path:
+    """A Dagster home with the repo's dagster.yaml (run queue, pools, sqlite storage)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "dagster.yaml", directory / "dagster.yaml")
+    return directory
+
+
+def run_environment(demo: ConnectedDemo, sync_file: Path, home: Path) -> dict[str, str]:
+    """The environment `jira-sync demo` gives its runs, for this sync file and Dagster home."""
+    return {
+        **os.environ,
+        **demo.environ,
+        "JIRA_SYNC_CONFIG": str(sync_file),
+        "DAGSTER_HOME": str(home),
+        "RUNTIME__DLTHUB_TELEMETRY": "false",
+        "DO_NOT_TRACK": "1",
+        "PYTHONPATH": str(REPO),
+    }
+
+
+def start_main_job(demo: ConnectedDemo, sync_file: Path, home: Path, log: Path) -> subprocess.Popen[bytes]:
+    """`tests.reliability.sync_worker` (the main job's steps) in a child process, output to `log`."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tests.reliability.sync_worker"],
+            cwd=home,
+            env=run_environment(demo, sync_file, home),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+
+
+def wait_until(predicate: Callable[[], object], *, timeout: float, poll: float = 0.005, what: str) -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(poll)
+
+
+def truth_mismatches(warehouse: Path, demo: ConnectedDemo) -> list[str]:
+    """Every `jira_raw` table check against the simulator's live ground truth that fails."""
+    checks = check_warehouse(warehouse, demo.simulator.truth(), {s.id: s.name for s in demo.sites})
+    assert len(checks) > 20, [c.line() for c in checks]
+    return [c.line() for c in checks if not c.ok]
+
+
+def duplicate_keys(warehouse: Path) -> dict[str, int]:
+    """Rows beyond one per logical key, for every `jira_raw` table that exists (0 everywhere = clean)."""
+    keys = {**KEYS, **SQL_KEYS}
+    found: dict[str, int] = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = {
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'jira_raw'"
+            ).fetchall()
+        }
+        for table in sorted(tables & set(keys)):
+            columns = ", ".join(f'"{c}"' for c in keys[table])
+            total, distinct = con.execute(
+                f'SELECT count(*), count(DISTINCT ({columns})) FROM jira_raw."{table}"'
+            ).fetchone()
+            found[table] = int(total) - int(distinct)
+    return found
