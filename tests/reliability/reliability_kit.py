@@ -12,11 +12,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import yaml
 
+from assets import raw
+from assets.resources import JiraSecretsResource, SecretValue, shared_resources
 from jira_sync.demo_world import ConnectedDemo
-from jira_sync.truth_check import check_warehouse
+from jira_sync.main_job import QUIET, RANGE_END_TAG, RANGE_START_TAG
+from jira_sync.truth_check import TableCheck, check_warehouse
+from pipelines.config import load_sync_config
 from pipelines.jira.tables import KEYS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -122,3 +127,52 @@ def duplicate_keys(warehouse: Path) -> dict[str, int]:
             ).fetchone()
             found[table] = int(total) - int(distinct)
     return found
+
+
+def materialize_raw(
+    sync_file: Path, environ: dict[str, str], *, issues_only: bool = False
+) -> list[dg.ExecuteInProcessResult]:
+    """The raw assets as Dagster runs them: the unpartitioned ones (unless `issues_only`), then
+    every issue month as one range run. Secrets are given as values (the definitions read them
+    from EnvVars when a run starts)."""
+    config = load_sync_config(sync_file)
+    assets = raw.build_definitions(config).assets
+    resources = {
+        **shared_resources(config),
+        "jira_secrets": JiraSecretsResource(
+            secrets=[SecretValue(env=k, value=v) for k, v in environ.items()]
+        ),
+    }
+    months = next(a.partitions_def for a in assets if a.partitions_def is not None)
+    whole_range = {
+        RANGE_START_TAG: months.get_first_partition_key(),
+        RANGE_END_TAG: months.get_last_partition_key(),
+    }
+    runs = [([key for a in assets if a.partitions_def is not None for key in a.keys], whole_range)]
+    if not issues_only:
+        runs.insert(0, ([key for a in assets if a.partitions_def is None for key in a.keys], None))
+    return [
+        dg.materialize(
+            assets,
+            resources=resources,
+            selection=selection,
+            tags=tags,
+            run_config=QUIET,
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+        )
+        for selection, tags in runs
+    ]
+
+
+def issue_table_checks(warehouse: Path, demo: ConnectedDemo) -> list[TableCheck]:
+    """The truth checks of `jira_raw.issues` and `issue_changelog` (both sites)."""
+    checks = check_warehouse(warehouse, demo.simulator.truth(), {s.id: s.name for s in demo.sites})
+    return [c for c in checks if c.table in ("issues", "issue_changelog")]
+
+
+def failure_message(result: dg.ExecuteInProcessResult) -> str:
+    """The errors of a run's failed steps, innermost cause included (for assertion messages)."""
+    return "\n".join(
+        str(e.step_failure_data.error.to_string()) for e in result.all_events if e.is_step_failure
+    )
