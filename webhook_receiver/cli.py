@@ -70,6 +70,18 @@ def _secrets(settings: ReceiverSettings) -> list[str]:
     return [secret.get_secret_value()] if secret else []
 
 
+def uvicorn_options(host: str, port: int) -> dict[str, object]:
+    """How the receiver runs under uvicorn (the load benchmark serves its baseline the same way)."""
+    return {
+        "host": host,
+        "port": port,
+        "access_log": False,  # its lines would carry query strings (the OAuth callback's code)
+        "log_config": None,
+        "server_header": False,
+        "timeout_graceful_shutdown": 10,
+    }
+
+
 def worker_app() -> Starlette:
     """App factory for `--workers N`: each worker process reloads the sync file and environment."""
     args = json.loads(os.environ[_WORKER_ARGS_ENV])
@@ -92,14 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"jira-sync-receiver: {exc}", file=sys.stderr)
         return 2
     configure_logging(args.log_level, secrets=_secrets(settings))
-    common = {
-        "host": args.host,
-        "port": args.port,
-        "access_log": False,  # its lines would carry query strings (the OAuth callback's code)
-        "log_config": None,
-        "server_header": False,
-        "timeout_graceful_shutdown": 10,
-    }
+    common = uvicorn_options(args.host, args.port)
     if args.workers > 1:
         os.environ[_WORKER_ARGS_ENV] = json.dumps(
             {
