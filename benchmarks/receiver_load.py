@@ -54,7 +54,7 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
-from webhook_receiver.cli import uvicorn_options
+from webhook_receiver.cli import prepare_process, uvicorn_options
 
 
 async def ok(request):
@@ -67,6 +67,7 @@ async def healthz(request):
 
 
 app = Starlette(routes=[Route("/webhooks/jira/{tenant_id}", ok, methods=["POST"]), Route("/healthz", healthz)])
+prepare_process()
 uvicorn.run(app, **uvicorn_options("127.0.0.1", int(sys.argv[1])))
 """
 

@@ -10,6 +10,7 @@ runs N processes that share the inbox file (SQLite WAL).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -82,6 +83,17 @@ def uvicorn_options(host: str, port: int) -> dict[str, object]:
     }
 
 
+def prepare_process() -> None:
+    """Process-wide settings, applied once the code and the app are loaded, before serving.
+
+    The modules and the app (tens of thousands of objects) live as long as the process: frozen,
+    they are left out of every garbage collection. Without this, each full collection under load
+    walked them all (about 30 ms: a pause every few thousand requests, seen in the p99).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def worker_app() -> Starlette:
     """App factory for `--workers N`: each worker process reloads the sync file and environment."""
     args = json.loads(os.environ[_WORKER_ARGS_ENV])
@@ -92,7 +104,9 @@ def worker_app() -> Starlette:
         args["connect_enabled"],
     )
     configure_logging(args["log_level"], secrets=_secrets(settings))
-    return create_app(settings)
+    app = create_app(settings)
+    prepare_process()
+    return app
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         uvicorn.run("webhook_receiver.cli:worker_app", factory=True, workers=args.workers, **common)
     else:
-        uvicorn.run(create_app(settings), **common)
+        app = create_app(settings)
+        prepare_process()
+        uvicorn.run(app, **common)
     return 0
 
 

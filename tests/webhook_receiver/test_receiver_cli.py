@@ -23,6 +23,7 @@ from tests.webhook_receiver.receiver_testkit import (
     delivery_headers,
     issue_payload,
 )
+from webhook_receiver import cli
 from webhook_receiver.cli import main, worker_app
 from webhook_receiver.inbox import Inbox
 
@@ -75,7 +76,10 @@ def test_worker_app_factory_rebuilds_the_app_from_the_command_line(
             }
         ).decode(),
     )
+    prepared: list[bool] = []  # each worker process freezes its loaded objects (not this test process)
+    monkeypatch.setattr(cli, "prepare_process", lambda: prepared.append(True))
     with TestClient(worker_app()) as client:
+        assert prepared == [True]
         accepted = client.post(
             "/webhooks/jira/acme", content=orjson.dumps(issue_payload()), headers=delivery_headers("w-1")
         )
