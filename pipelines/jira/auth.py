@@ -10,8 +10,9 @@ from dlt.common.configuration.specs.base_configuration import NotResolved, confi
 from dlt.sources.helpers.rest_client.auth import HttpBasicAuth, OAuth2AuthBase
 from requests import PreparedRequest, Response
 
-from pipelines.auth.oauth import AtlassianOAuthClient
-from pipelines.auth.token_store import REFRESH_MARGIN_SECONDS, TokenStore
+from pipelines.auth.oauth import AtlassianOAuthClient, ReconnectRequired
+from pipelines.auth.token_store import REFRESH_MARGIN_SECONDS, TokenStore, reconnect_message
+from pipelines.jira.client import jira_error_messages
 
 
 @configspec
@@ -23,6 +24,7 @@ class TokenStoreBearerAuth(OAuth2AuthBase):
     """
 
     tenant_id: str = None
+    site_name: str = None  # named in the re-connect message when Jira refuses a fresh token
     token_store: Annotated[Any, NotResolved()] = None
     oauth_client: Annotated[Any, NotResolved()] = None
 
@@ -67,7 +69,23 @@ class TokenStoreBearerAuth(OAuth2AuthBase):
         new_response = response.connection.send(retry, **kwargs)
         new_response.history.append(response)
         new_response.request = retry
+        if new_response.status_code == 401:
+            raise self._refused(new_response)
         return new_response
+
+    def _refused(self, response: Response) -> ReconnectRequired:
+        """Jira refused a token refreshed a moment ago: only a new consent can fix that.
+
+        The grant no longer reaches the site (it was removed from the app's sites) or lacks a
+        scope; retrying with yet another token would only burn refresh tokens.
+        """
+        detail = jira_error_messages(response) or "Unauthorized"
+        response.close()
+        reason = (
+            f"Jira refuses even a freshly refreshed token for this site (HTTP 401: {detail}): the grant no "
+            "longer reaches the site or lacks a scope; select the site, with the admin scopes, on the consent page"
+        )
+        return ReconnectRequired(reconnect_message(self.tenant_id, [self.site_name or "?"], reason))
 
 
 @configspec

@@ -107,6 +107,7 @@ class TeamsRuntime:
     auth: AuthConfigBase
     site_cloud_ids: tuple[str, ...]
     site_names: tuple[str, ...]
+    credentials: str = "the Teams API email and token variables"  # which variables, named by which key
 
     @property
     def label(self) -> str:
@@ -166,7 +167,9 @@ def _resolve_oauth_site(
             )
     if match is not None:
         cloud_id, url = match.id, url or match.url
-    auth = TokenStoreBearerAuth(tenant_id=tenant_id, token_store=store, oauth_client=client)
+    auth = TokenStoreBearerAuth(
+        tenant_id=tenant_id, site_name=site.name, token_store=store, oauth_client=client
+    )
     return SiteRuntime(
         tenant_id=tenant_id,
         name=site.name,
@@ -245,6 +248,8 @@ def resolve_sites(config: SyncConfig, environ: Mapping[str, str] | None = None) 
                             ),
                             "cloud_ids": [],
                             "names": [],
+                            "credentials": f"{site.team_sync.email_env} and {site.team_sync.api_token_env} "
+                            f"(named by {prefix}.team_sync.email_env / api_token_env)",
                         },
                     )
                 except SiteResolutionError as exc:
@@ -260,6 +265,7 @@ def resolve_sites(config: SyncConfig, environ: Mapping[str, str] | None = None) 
             auth=entry["auth"],
             site_cloud_ids=tuple(entry["cloud_ids"]),
             site_names=tuple(entry["names"]),
+            credentials=entry["credentials"],
         )
         for org, entry in teams.items()
     ]
