@@ -11,7 +11,13 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from pipelines.jira import helpers, settings
-from pipelines.jira.client import JiraHttp, raise_for_jira_status
+from pipelines.jira.client import (
+    JiraHttp,
+    JiraRequestError,
+    describe_request,
+    jira_error_messages,
+    raise_for_jira_status,
+)
 from pipelines.jira.paginators import team_members_paginator, teams_paginator
 from pipelines.jira.runtime import TeamsRuntime
 from pipelines.jira.tables import from_rows
@@ -26,7 +32,28 @@ class TeamsSnapshot:
     members: pa.Table
 
 
+class TeamsCredentialsRefused(JiraRequestError):
+    """The Teams API refused the organization's email + API token; the message names the variables."""
+
+
 def fetch_teams_snapshot(http: JiraHttp, org: TeamsRuntime) -> TeamsSnapshot:
+    try:
+        return _fetch_teams_snapshot(http, org)
+    except JiraRequestError as exc:
+        response = exc.response
+        if response is None or response.status_code not in (401, 403):
+            raise
+        detail = jira_error_messages(response)
+        raise TeamsCredentialsRefused(
+            f"{describe_request(response.request)} -> HTTP {response.status_code}"
+            + (f": {detail}" if detail else "")
+            + f" (the Teams API takes an Atlassian account email and API token, not OAuth: check {org.credentials};"
+            f" the account must be an admin of organization {org.organization_id})",
+            response=response,
+        ) from None
+
+
+def _fetch_teams_snapshot(http: JiraHttp, org: TeamsRuntime) -> TeamsSnapshot:
     client = http.rest_client(org.base_url, org.auth)
     teams: dict[str, dict] = {}
     site_of_team: dict[str, str] = {}
