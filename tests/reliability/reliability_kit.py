@@ -129,12 +129,7 @@ def duplicate_keys(warehouse: Path) -> dict[str, int]:
     return found
 
 
-def materialize_raw(
-    sync_file: Path, environ: dict[str, str], *, issues_only: bool = False
-) -> list[dg.ExecuteInProcessResult]:
-    """The raw assets as Dagster runs them: the unpartitioned ones (unless `issues_only`), then
-    every issue month as one range run. Secrets are given as values (the definitions read them
-    from EnvVars when a run starts)."""
+def _raw_run(sync_file: Path, environ: dict[str, str], partitioned: bool) -> dg.ExecuteInProcessResult:
     config = load_sync_config(sync_file)
     assets = raw.build_definitions(config).assets
     resources = {
@@ -143,26 +138,35 @@ def materialize_raw(
             secrets=[SecretValue(env=k, value=v) for k, v in environ.items()]
         ),
     }
-    months = next(a.partitions_def for a in assets if a.partitions_def is not None)
-    whole_range = {
-        RANGE_START_TAG: months.get_first_partition_key(),
-        RANGE_END_TAG: months.get_last_partition_key(),
-    }
-    runs = [([key for a in assets if a.partitions_def is not None for key in a.keys], whole_range)]
-    if not issues_only:
-        runs.insert(0, ([key for a in assets if a.partitions_def is None for key in a.keys], None))
-    return [
-        dg.materialize(
-            assets,
-            resources=resources,
-            selection=selection,
-            tags=tags,
-            run_config=QUIET,
-            instance=dg.DagsterInstance.ephemeral(),
-            raise_on_error=False,
-        )
-        for selection, tags in runs
-    ]
+    chosen = [a for a in assets if (a.partitions_def is not None) == partitioned]
+    tags = None
+    if partitioned:
+        months = chosen[0].partitions_def
+        tags = {
+            RANGE_START_TAG: months.get_first_partition_key(),
+            RANGE_END_TAG: months.get_last_partition_key(),
+        }
+    return dg.materialize(
+        assets,
+        resources=resources,
+        selection=[key for a in chosen for key in a.keys],
+        tags=tags,
+        run_config=QUIET,
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+def materialize_unpartitioned(sync_file: Path, environ: dict[str, str]) -> dg.ExecuteInProcessResult:
+    """One Dagster run of every unpartitioned raw asset the sync file defines (reference, teams,
+    and the sweep and census when a site syncs issues). Secrets are given as values; the
+    definitions read them from EnvVars when a run starts."""
+    return _raw_run(sync_file, environ, partitioned=False)
+
+
+def materialize_issue_months(sync_file: Path, environ: dict[str, str]) -> dg.ExecuteInProcessResult:
+    """`jira_raw/issues` + `issue_changelog` over every month as one range run (the backfill)."""
+    return _raw_run(sync_file, environ, partitioned=True)
 
 
 def issue_table_checks(warehouse: Path, demo: ConnectedDemo) -> list[TableCheck]:

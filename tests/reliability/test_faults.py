@@ -23,7 +23,7 @@ from tests.reliability.reliability_kit import (
     duplicate_keys,
     failure_message,
     issue_table_checks,
-    materialize_raw,
+    materialize_issue_months,
     report,
     scenario_sync_file,
     truth_mismatches,
@@ -77,7 +77,7 @@ def test_issue_backfill_under_faults_equals_truth(faulty_demo: ConnectedDemo, tm
     demo = faulty_demo
     sync_file = scenario_sync_file(demo, tmp_path / "scenario")
     started = time.monotonic()
-    [result] = materialize_raw(sync_file, demo.environ, issues_only=True)
+    result = materialize_issue_months(sync_file, demo.environ)
     seconds = time.monotonic() - started
     assert result.success, failure_message(result)
     served = served_by_status(demo)
