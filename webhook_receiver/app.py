@@ -11,6 +11,7 @@ from starlette.routing import Route
 from webhook_receiver import connect, routes
 from webhook_receiver.settings import CALLBACK_PATH, ReceiverSettings
 from webhook_receiver.state import ReceiverState
+from webhook_receiver.webhook_endpoint import WebhookEndpoint
 
 
 def create_app(settings: ReceiverSettings) -> Starlette:
@@ -22,16 +23,18 @@ def create_app(settings: ReceiverSettings) -> Starlette:
         finally:
             receiver.close()
 
+    # The webhook endpoint enforces the body limit itself (see webhook_endpoint); every other
+    # route gets Starlette's.
+    limit = settings.max_body_bytes
     webhook_routes = [
-        Route("/webhooks/jira/{tenant_id}", routes.receive_webhook, methods=["POST"], name="webhook"),
-        Route("/healthz", routes.healthz, methods=["GET"], name="healthz"),
+        Route("/webhooks/jira/{tenant_id}", WebhookEndpoint(limit), methods=["POST"], name="webhook"),
+        Route("/healthz", routes.healthz, methods=["GET"], name="healthz", max_body_size=limit),
     ]
     connect_routes = [
-        Route("/auth/jira/connect", connect.connect, methods=["GET"], name="connect"),
-        Route(CALLBACK_PATH, connect.callback, methods=["GET"], name="callback"),
+        Route("/auth/jira/connect", connect.connect, methods=["GET"], name="connect", max_body_size=limit),
+        Route(CALLBACK_PATH, connect.callback, methods=["GET"], name="callback", max_body_size=limit),
     ]
     return Starlette(
         routes=webhook_routes + (connect_routes if settings.connect_enabled else []),
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )

@@ -318,13 +318,29 @@ def test_body_over_the_limit_is_413(tmp_path: Path) -> None:
     with TestClient(create_app(settings)) as client:
         response = post(client, payload)
         assert response.status_code == 413
-        # also when the client does not announce the length (chunked upload)
-        chunked = client.post(
-            URL, content=iter([orjson.dumps(payload)]), headers=delivery_headers("wh-chunked")
-        )
-        assert chunked.status_code == 413
-        assert post(client, issue_payload(), "wh-small").status_code == 200
-    assert [event.identifier for event in stored_events(settings)] == ["wh-small"]
+        assert response.json() == {
+            "error": "body_too_large",
+            "message": "the body is larger than the receiver's limit of 4096 bytes (--max-body-bytes)",
+        }
+        # a declared length over the limit is refused before any other check
+        assert post(client, payload, url="/webhooks/jira/initech").status_code == 413
+        # also when the client does not announce the length (chunked upload), in one or many chunks
+        body = orjson.dumps(payload)
+        for chunks in ([body], [body[:3000], body[3000:]]):
+            chunked = client.post(URL, content=iter(chunks), headers=delivery_headers("wh-chunked"))
+            assert chunked.status_code == 413
+            assert chunked.json()["error"] == "body_too_large"
+        small = orjson.dumps(issue_payload())
+        assert post(client, small, "wh-small").status_code == 200
+        pieces = iter([small[:100], small[100:]])
+        assert client.post(URL, content=pieces, headers=delivery_headers("wh-pieces")).status_code == 200
+    assert [event.identifier for event in stored_events(settings)] == ["wh-small", "wh-pieces"]
+
+
+def test_other_methods_on_the_webhook_path_are_405(client: TestClient) -> None:
+    response = client.get(URL)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
 
 
 def test_unwritable_inbox_answers_503_then_recovers(tmp_path: Path) -> None:
