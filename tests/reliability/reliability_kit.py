@@ -14,10 +14,12 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import httpx
 import yaml
 
 from assets import raw
 from assets.resources import JiraSecretsResource, SecretValue, shared_resources
+from jira_simulator.process import SimulatorProcess
 from jira_sync.demo_world import ConnectedDemo
 from jira_sync.main_job import QUIET, RANGE_END_TAG, RANGE_START_TAG
 from jira_sync.truth_check import TableCheck, check_warehouse
@@ -180,3 +182,27 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
     return "\n".join(
         str(e.step_failure_data.error.to_string()) for e in result.all_events if e.is_step_failure
     )
+
+
+def issue_delivery(
+    sim: SimulatorProcess, site: str, issue_id: str, *, event: str = "jira:issue_updated", matched: int = 1
+) -> dict:
+    """A Jira-shaped delivery for a real issue: the issue as `GET /rest/api/2/issue` renders it
+    (the shape Jira puts in webhook payloads), `self` on the site's URL as the sync file names it."""
+    response = httpx.get(
+        f"{sim.site_url(site)}/rest/api/2/issue/{issue_id}",
+        auth=(sim.admin_email, sim.api_token),
+        timeout=30,
+    )
+    response.raise_for_status()
+    payload: dict = {
+        "timestamp": int(time.time() * 1000),
+        "webhookEvent": event,
+        "user": {"accountId": "557058:simulated", "displayName": "Simulated"},
+        "issue": response.json(),
+        "matchedWebhookIds": [matched],
+    }
+    if event != "jira:issue_deleted":
+        payload["issue_event_type_name"] = "issue_updated"
+        payload["changelog"] = {"id": "1", "items": []}
+    return payload
