@@ -12,9 +12,12 @@ processes on one host share one inbox file; across hosts, a database-backed `Inb
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
@@ -170,19 +173,10 @@ def _event_from_row(row: tuple) -> InboxEvent:
     )
 
 
-_LOOKUP_CHUNK = 300  # 3 bound values per key
 _INSERT_CHUNK = 400  # 10 bound values per row; SQLite allows 32766 per statement
 
 
-def _lookup_sql(count: int) -> str:
-    values = ",".join(["(?,?,?)"] * count)
-    return (
-        f"WITH batch (tenant_id, cloud_id, identifier) AS (VALUES {values}) "
-        "SELECT e.tenant_id, e.cloud_id, e.identifier FROM batch CROSS JOIN inbox_events e "
-        "ON e.tenant_id = batch.tenant_id AND e.cloud_id = batch.cloud_id AND e.identifier = batch.identifier"
-    )
-
-
+@lru_cache(maxsize=64)
 def _insert_sql(count: int) -> str:
     values = ",".join(["(?,?,?,?,?,?,?,?,?,?)"] * count)
     return (
@@ -190,6 +184,35 @@ def _insert_sql(count: int) -> str:
         f"jira_timestamp, received_at, retry_count, payload) VALUES {values} "
         "ON CONFLICT (tenant_id, cloud_id, identifier) DO NOTHING"
     )
+
+
+@lru_cache(maxsize=64)
+def _newest_keys_sql(count: int) -> str:
+    values = ",".join(["(?,?,?)"] * count)
+    return (
+        f"WITH batch (tenant_id, cloud_id, identifier) AS (VALUES {values}) "
+        "SELECT e.tenant_id, e.cloud_id, e.identifier FROM batch CROSS JOIN inbox_events e "
+        "ON e.tenant_id = batch.tenant_id AND e.cloud_id = batch.cloud_id AND e.identifier = batch.identifier "
+        "WHERE e.seq <= ? ORDER BY e.seq DESC LIMIT ?"
+    )
+
+
+def _insert_chunk(connection: sqlite3.Connection, chunk: list[tuple]) -> set[tuple[str, str, str]]:
+    """Insert rows (ON CONFLICT DO NOTHING); the keys this statement stored.
+
+    Usually all of them (the statement's row count says so). Otherwise each key is in the table
+    once, and the rows stored by this statement are the newest `rowcount` of the chunk's keys up
+    to its last rowid (rows stored later by others have higher seqs).
+    """
+    cursor = connection.execute(_insert_sql(len(chunk)), list(chain.from_iterable(chunk)))
+    count, last_seq = cursor.rowcount, cursor.lastrowid
+    if count == len(chunk):
+        return {row[:3] for row in chunk}
+    if count == 0:
+        return set()
+    keys = list(dict.fromkeys(row[:3] for row in chunk))
+    newest = connection.execute(_newest_keys_sql(len(keys)), [*chain.from_iterable(keys), last_seq, count])
+    return set(newest.fetchall())
 
 
 def _row(item: WebhookEvent) -> tuple:
@@ -239,37 +262,33 @@ class Inbox:
         return f"Inbox({str(self.path)!r})"
 
     def store(self, events: Sequence[WebhookEvent]) -> list[bool]:
-        """Commit a batch with a handful of SQLite statements, whatever its size.
+        """Commit a batch; True where newly stored, False for an identifier already stored.
 
-        Python's sqlite3 releases the GIL around every statement step; a writer thread that
-        stepped once per row would wait for the busy event loop to hand the GIL back each time.
-        So: one lookup of the keys already stored, one multi-row INSERT per chunk, one COMMIT.
-        The write lock (BEGIN IMMEDIATE) is held throughout, so the lookup stays true.
+        Python's sqlite3 releases the GIL around every statement step, and a writer thread that
+        gives the GIL up waits for the busy event loop to hand it back. So a batch of up to 400
+        events is one multi-row `INSERT ... ON CONFLICT DO NOTHING` in autocommit mode: a single
+        step takes the write lock (waiting up to busy_timeout, like BEGIN IMMEDIATE), inserts,
+        commits and syncs. Larger batches are one BEGIN IMMEDIATE transaction of such chunks.
+        Rows are inserted in order, so of two deliveries with one identifier in a batch the
+        first is stored and the second is a duplicate, as if they had come one after the other.
         """
         if not events:
             return []
-        keys = [item.key for item in events]
-        with self._db.write() as connection:
-            seen: set[tuple[str, str, str]] = set()
-            unique_keys = list(dict.fromkeys(keys))
-            for start in range(0, len(unique_keys), _LOOKUP_CHUNK):
-                chunk = unique_keys[start : start + _LOOKUP_CHUNK]
-                seen.update(
-                    connection.execute(
-                        _lookup_sql(len(chunk)), [value for key in chunk for value in key]
-                    ).fetchall()
-                )
-            stored: list[bool] = []
-            rows: list[tuple] = []
-            for item, key in zip(events, keys, strict=True):
-                is_new = key not in seen
-                stored.append(is_new)
-                if is_new:
-                    seen.add(key)
-                    rows.append(_row(item))
-            for start in range(0, len(rows), _INSERT_CHUNK):
-                chunk = rows[start : start + _INSERT_CHUNK]
-                connection.execute(_insert_sql(len(chunk)), [value for row in chunk for value in row])
+        rows = [_row(item) for item in events]
+        if len(rows) <= _INSERT_CHUNK:
+            inserted = self._db.write_statement(lambda connection: _insert_chunk(connection, rows))
+        else:
+            inserted = set()
+            with self._db.write() as connection:
+                for start in range(0, len(rows), _INSERT_CHUNK):
+                    inserted |= _insert_chunk(connection, rows[start : start + _INSERT_CHUNK])
+        stored: list[bool] = []
+        for row in rows:
+            key = row[:3]
+            is_new = key in inserted
+            if is_new:
+                inserted.discard(key)  # a second delivery with this key in the batch is a duplicate
+            stored.append(is_new)
         return stored
 
     def pending(self, limit: int = 1000, *, after_seq: int = 0) -> list[InboxEvent]:

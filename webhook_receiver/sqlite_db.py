@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class StorageUnavailable(RuntimeError):
@@ -76,6 +79,14 @@ class SQLiteDatabase:
                 if connection.in_transaction:
                     with suppress(sqlite3.Error):
                         connection.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            raise StorageUnavailable(f"{self.path}: write failed: {exc}") from exc
+
+    def write_statement(self, statements: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `statements` in autocommit mode: the first (a write) is its own synced transaction,
+        any later ones read after it committed. Any SQLite failure becomes `StorageUnavailable`."""
+        try:
+            return statements(self.connection())
         except sqlite3.Error as exc:
             raise StorageUnavailable(f"{self.path}: write failed: {exc}") from exc
 

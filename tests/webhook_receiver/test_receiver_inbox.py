@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.webhook_receiver.inbox_worker import write_many
 from tests.webhook_receiver.receiver_testkit import make_event
+from webhook_receiver import inbox as inbox_module
 from webhook_receiver.inbox import EventKey, Inbox, InboxUnavailable
 
 
@@ -29,6 +33,37 @@ def test_store_is_idempotent_per_site_identifier(inbox: Inbox) -> None:
     # a duplicate inside one batch is stored once
     assert inbox.store([make_event("d"), make_event("d")]) == [True, False]
     assert inbox.stats().total == 5
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    batches=st.lists(
+        st.lists(st.tuples(st.sampled_from(["cloud-a", "cloud-b"]), st.sampled_from("abcdefg")), max_size=12),
+        max_size=6,
+    ),
+    chunk=st.sampled_from([3, 400]),
+)
+def test_store_reports_exactly_the_first_delivery_of_each_key_as_new(
+    batches: list[list[tuple[str, str]]], chunk: int
+) -> None:
+    """Whatever mix of new keys, stored keys and repeats within a batch (also across the chunks
+    of one large batch): True exactly for the first delivery of each key, and it is stored."""
+    seen: set[tuple[str, str]] = set()
+    with tempfile.TemporaryDirectory() as directory, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(inbox_module, "_INSERT_CHUNK", chunk)
+        store = Inbox(Path(directory) / "inbox.sqlite")
+        try:
+            for batch in batches:
+                expected = []
+                for key in batch:
+                    expected.append(key not in seen)
+                    seen.add(key)
+                events = [make_event(identifier, cloud_id=cloud_id) for cloud_id, identifier in batch]
+                assert store.store(events) == expected
+            stored = {(event.cloud_id, event.identifier) for event in store.pending(limit=1000)}
+            assert stored == seen
+        finally:
+            store.close()
 
 
 def test_stored_event_round_trips_every_column(inbox: Inbox) -> None:
