@@ -15,13 +15,15 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import httpx
+import pytest
 import yaml
 
 from assets import raw
+from assets.definitions import build_definitions
 from assets.resources import JiraSecretsResource, SecretValue, shared_resources
 from jira_simulator.process import SimulatorProcess
 from jira_sync.demo_world import ConnectedDemo
-from jira_sync.main_job import QUIET, RANGE_END_TAG, RANGE_START_TAG
+from jira_sync.main_job import QUIET, RANGE_END_TAG, RANGE_START_TAG, StepOutcome, run_steps
 from jira_sync.truth_check import TableCheck, check_warehouse
 from pipelines.config import load_sync_config
 from pipelines.jira.tables import KEYS
@@ -206,3 +208,16 @@ def issue_delivery(
         payload["issue_event_type_name"] = "issue_updated"
         payload["changelog"] = {"id": "1", "items": []}
     return payload
+
+
+def main_job_in_process(
+    demo: ConnectedDemo, sync_file: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> list[StepOutcome]:
+    """The main job's steps in this process, with the Dagster instance of `home` (as the demo runs them)."""
+    monkeypatch.chdir(home)  # dagster.yaml's relative storage paths resolve from here
+    for name, value in demo.environ.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("JIRA_SYNC_CONFIG", str(sync_file))
+    defs = build_definitions(load_sync_config(sync_file))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        return run_steps(defs, instance, out=print)

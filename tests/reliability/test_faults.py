@@ -13,16 +13,15 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
 from jira_sync.demo_world import ConnectedDemo, DemoOptions, connected_demo
-from jira_sync.main_job import run_steps
 from tests.reliability.reliability_kit import (
     dagster_home,
     duplicate_keys,
     failure_message,
     issue_table_checks,
+    main_job_in_process,
     materialize_issue_months,
     report,
     scenario_sync_file,
@@ -113,17 +112,8 @@ def test_main_job_under_faults_equals_truth(
     demo = faulty_demo
     sync_file = scenario_sync_file(demo, tmp_path / "scenario")
     home = dagster_home(tmp_path / "home")
-    monkeypatch.chdir(home)
-    for name, value in demo.environ.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("JIRA_SYNC_CONFIG", str(sync_file))
-    from assets.definitions import build_definitions
-    from pipelines.config import load_sync_config
-
-    defs = build_definitions(load_sync_config(sync_file))
     started = time.monotonic()
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        outcomes = run_steps(defs, instance, out=print)
+    outcomes = main_job_in_process(demo, sync_file, home, monkeypatch)
     seconds = time.monotonic() - started
     assert [o.error for o in outcomes if not o.success] == []
     assert len(outcomes) == 5
