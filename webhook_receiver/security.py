@@ -88,7 +88,7 @@ class DeliveryVerifier:
             if len(self._hs256_headers) < 16:
                 self._hs256_headers.add(parts[0])
         mac = self._keyed_mac.copy()
-        mac.update(f"{parts[0]}.{parts[1]}".encode("ascii"))
+        mac.update(token[: len(parts[0]) + len(parts[1]) + 1].encode("ascii"))  # "header.payload"
         expected = mac.digest()
         if not hmac.compare_digest(_segment(parts[2], "signature"), expected):
             raise DeliveryUnauthorized(

@@ -115,20 +115,28 @@ class SiteRegistry:
         for key in [key for key in self._accepted if key[0] == tenant_id]:
             del self._accepted[key]
 
-    async def authorize(self, tenant_id: str, base_url: str, matched: Sequence[int]) -> ResolvedSite:
-        """The registered site of a delivery whose matched webhooks are registered, or `SiteRejected`.
+    def recently_accepted(self, tenant_id: str, base_url: str, matched: Sequence[int]) -> ResolvedSite | None:
+        """The site, when this (tenant, site) was accepted a moment ago with these webhooks.
 
-        A repeat of a recently accepted (tenant, site) is answered from memory: most deliveries
-        come from a handful of sites, and this check runs on every one.
+        Most deliveries come from a handful of sites and this check runs on every one: a repeat
+        is answered from memory, without a coroutine; None means "ask `authorize`".
         """
         accepted = self._accepted.get((tenant_id, base_url))
-        if accepted is not None:
-            site, registered, checked_at = accepted
-            fresh_for = self.max_age if registered else self.reload_interval
-            if time.monotonic() - checked_at < fresh_for and (
-                not registered or not registered.isdisjoint(matched)
-            ):
-                return site
+        if accepted is None:
+            return None
+        site, registered, checked_at = accepted
+        fresh_for = self.max_age if registered else self.reload_interval
+        if time.monotonic() - checked_at < fresh_for and (
+            not registered or not registered.isdisjoint(matched)
+        ):
+            return site
+        return None
+
+    async def authorize(self, tenant_id: str, base_url: str, matched: Sequence[int]) -> ResolvedSite:
+        """The registered site of a delivery whose matched webhooks are registered, or `SiteRejected`."""
+        site = self.recently_accepted(tenant_id, base_url, matched)
+        if site is not None:
+            return site
         site = await self.resolve(tenant_id, base_url)
         registered = await self.check_matched_webhooks(site, matched)
         self._accepted[(tenant_id, base_url)] = (site, registered, time.monotonic())

@@ -32,12 +32,9 @@ from webhook_receiver.state import ReceiverState
 
 logger = logging.getLogger("webhook_receiver.webhooks")
 
-IDENTIFIER_HEADER = "x-atlassian-webhook-identifier"
-RETRY_HEADER = "x-atlassian-webhook-retry"
+IDENTIFIER_HEADER = b"x-atlassian-webhook-identifier"
+RETRY_HEADER = b"x-atlassian-webhook-retry"
 
-_DELIVERY_HEADERS = frozenset(
-    {b"authorization", b"content-type", b"content-length", IDENTIFIER_HEADER.encode(), RETRY_HEADER.encode()}
-)
 _JSON = (b"content-type", b"application/json")
 
 
@@ -56,13 +53,9 @@ class ClientGone(Exception):
     """The client disconnected before its body arrived: nothing to store, nobody to answer."""
 
 
-def _delivery_headers(raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """The headers a delivery is checked on, in one pass over the raw list (first value wins)."""
-    found: dict[str, str] = {}
-    for name, value in raw_headers:
-        if name in _DELIVERY_HEADERS:
-            found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
-    return found
+def _header(headers: dict[bytes, bytes], name: bytes) -> str:
+    value = headers.get(name)
+    return "" if value is None else value.decode("latin-1")
 
 
 async def _send_json(
@@ -138,8 +131,8 @@ class WebhookEndpoint:
         self, scope: Scope, receive: Receive, receiver: ReceiverState, tenant_id: str
     ) -> WebhookEvent:
         """Every check of a delivery, in the documented order; the event to store."""
-        headers = _delivery_headers(scope["headers"])
-        declared_length = headers.get("content-length", "")
+        headers: dict[bytes, bytes] = dict(reversed(scope["headers"]))  # a repeated header: first wins
+        declared_length = _header(headers, b"content-length")
         if declared_length.isdigit() and int(declared_length) > self.max_body_bytes:
             raise self._too_large()
         if not receiver.sites.knows_tenant(tenant_id):
@@ -148,25 +141,26 @@ class WebhookEndpoint:
             )
         if receiver.verifier is not None:
             try:
-                receiver.verifier.verify(headers.get("authorization"))
+                receiver.verifier.verify(_header(headers, b"authorization"))
             except DeliveryUnauthorized as exc:
                 raise DeliveryRejected(401, "unauthorized", str(exc)) from None
 
-        content_type = headers.get("content-type", "")
+        content_type = _header(headers, b"content-type")
         if content_type.split(";", 1)[0].strip().lower() != "application/json":
             raise DeliveryRejected(
                 415,
                 "unsupported_media_type",
                 f"Content-Type must be application/json, got {content_type or 'nothing'!r}",
             )
-        identifier = headers.get(IDENTIFIER_HEADER, "").strip()
+        identifier = _header(headers, IDENTIFIER_HEADER).strip()
         if not identifier or len(identifier) > 255:
             raise DeliveryRejected(
                 400,
                 "missing_identifier",
                 "header X-Atlassian-Webhook-Identifier is required (1-255 characters): it keys the delivery",
             )
-        retry_text = headers.get(RETRY_HEADER, "0").strip()
+        retry_header = headers.get(RETRY_HEADER)
+        retry_text = "0" if retry_header is None else retry_header.decode("latin-1").strip()
         if not (retry_text.isascii() and retry_text.isdigit() and len(retry_text) <= 9):
             raise DeliveryRejected(
                 400,
@@ -185,10 +179,12 @@ class WebhookEndpoint:
         except ValueError as exc:
             raise DeliveryRejected(422, "invalid_payload", str(exc), identifier=identifier) from None
 
-        try:
-            site = await receiver.sites.authorize(tenant_id, base_url, payload.matched_webhook_ids)
-        except SiteRejected as exc:
-            raise DeliveryRejected(403, "site_not_registered", str(exc), identifier=identifier) from None
+        site = receiver.sites.recently_accepted(tenant_id, base_url, payload.matched_webhook_ids)
+        if site is None:
+            try:
+                site = await receiver.sites.authorize(tenant_id, base_url, payload.matched_webhook_ids)
+            except SiteRejected as exc:
+                raise DeliveryRejected(403, "site_not_registered", str(exc), identifier=identifier) from None
 
         return WebhookEvent(
             tenant_id=tenant_id,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -87,7 +86,7 @@ def test_a_value_the_database_refuses_fails_only_its_own_request(tmp_path: Path)
     inbox = Inbox(tmp_path / "inbox.sqlite")
     writer = InboxWriter(inbox)
     writer.start()
-    poison = dataclasses.replace(make_event("poison"), jira_timestamp_ms=2**70)  # no SQLite INTEGER holds it
+    poison = make_event("poison")._replace(jira_timestamp_ms=2**70)  # no SQLite INTEGER holds it
 
     async def scenario() -> list[bool | BaseException]:
         writes = [writer.write(make_event(f"good-{n}")) for n in range(10)] + [writer.write(poison)]
