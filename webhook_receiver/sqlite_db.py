@@ -1,8 +1,9 @@
 """One SQLite file shared by threads and processes: per-thread connections, WAL, synced commits.
 
 The inbox, the webhook registrations and the OAuth connect states live in the receiver's SQLite
-file. Every write is `BEGIN IMMEDIATE` (the write lock is taken up front, so two writers never
-deadlock on a read-to-write upgrade) and waits up to `busy_timeout_ms` for another writer.
+file. Every write takes the write lock up front — a `BEGIN IMMEDIATE` transaction, or a single
+write statement in autocommit mode — so two writers never deadlock on a read-to-write upgrade, and
+waits up to `busy_timeout_ms` for another writer.
 """
 
 from __future__ import annotations
