@@ -23,7 +23,8 @@ from jira_sync.demo_world import DemoOptions, connected_demo
 from tests.assets.publish.test_publish_snapshot import READER
 from tests.reliability.reliability_kit import dagster_home, main_job_in_process, report, scenario_sync_file
 
-pytestmark = pytest.mark.chaos
+# a long scenario: `make chaos` runs it, `make test` (-m "not slow") does not
+pytestmark = [pytest.mark.chaos, pytest.mark.slow, pytest.mark.timeout(900)]
 
 RUNS = 3
 

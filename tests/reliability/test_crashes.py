@@ -40,7 +40,8 @@ from tests.reliability.reliability_kit import (
     wait_until,
 )
 
-pytestmark = pytest.mark.chaos
+# a long scenario: `make chaos` runs it, `make test` (-m "not slow") does not
+pytestmark = [pytest.mark.chaos, pytest.mark.slow]
 
 ISSUES, SEED, LATENCY_MS = 1500, 21, 10
 RUN_TIMEOUT = 600

@@ -105,6 +105,7 @@ def test_issue_backfill_under_faults_equals_truth(faulty_demo: ConnectedDemo, tm
 
 
 @pytest.mark.chaos
+@pytest.mark.slow
 @pytest.mark.parametrize("faulty_demo", [1000], indirect=True)
 def test_main_job_under_faults_equals_truth(
     faulty_demo: ConnectedDemo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

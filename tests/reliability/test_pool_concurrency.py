@@ -30,7 +30,8 @@ from tests.reliability.reliability_kit import (
     scenario_sync_file,
 )
 
-pytestmark = pytest.mark.chaos
+# a long scenario: `make chaos` runs it, `make test` (-m "not slow") does not
+pytestmark = [pytest.mark.chaos, pytest.mark.slow]
 
 REFERENCE = [
     "jira_raw/sites",

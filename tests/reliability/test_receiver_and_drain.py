@@ -31,7 +31,8 @@ from tests.reliability.reliability_kit import failure_message, issue_delivery, r
 from tests.reliability.webhook_world import webhook_world
 from webhook_receiver.inbox import Inbox
 
-pytestmark = pytest.mark.chaos
+# a long scenario: `make chaos` runs it, `make test` (-m "not slow") does not
+pytestmark = [pytest.mark.chaos, pytest.mark.slow, pytest.mark.timeout(900)]
 
 DELIVERIES, RETRIED_SHARE, CLIENTS = 8000, 0.05, 8
 

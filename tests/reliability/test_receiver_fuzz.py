@@ -415,6 +415,8 @@ def test_fuzzed_requests_never_5xx_and_store_nothing_unless_accepted(target: Tar
 
 
 @pytest.mark.chaos
+@pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_fuzzed_requests_at_length(target: Target) -> None:
     started = time.monotonic()
     fuzz_any_request(target, CHAOS)

@@ -42,7 +42,8 @@ from tests.webhook_receiver.receiver_testkit import bearer, delivery_headers
 from webhook_receiver.app import create_app
 from webhook_receiver.settings import settings_from_sync_config
 
-pytestmark = pytest.mark.chaos
+# a long scenario: `make chaos` runs it, `make test` (-m "not slow") does not
+pytestmark = [pytest.mark.chaos, pytest.mark.slow]
 
 CLIENT_SECRET = "cs-4b1d9e77-do-not-leak-the-client-secret"
 API_TOKEN = "at-91c3f0aa-do-not-leak-the-api-token"

@@ -36,7 +36,8 @@ from webhook_receiver.inbox import Inbox, InboxEvent
 from webhook_receiver.registrations import WebhookRegistry
 from webhook_receiver.settings import settings_from_sync_config
 
-pytestmark = pytest.mark.chaos
+# a long scenario: `make chaos` runs it, `make test` (-m "not slow") does not
+pytestmark = [pytest.mark.chaos, pytest.mark.slow, pytest.mark.timeout(900)]
 
 EXAMPLES = settings(
     max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
