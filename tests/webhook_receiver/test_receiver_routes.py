@@ -6,6 +6,7 @@ stored for a rejected delivery; accepted ones are in the inbox before the 200.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -377,3 +378,65 @@ def test_healthz_reports_a_writable_inbox_and_counts(client: TestClient, setting
     assert document["writer"]["events"] == 2
     assert document["jwt_verification"] is True
     assert document["tenants"] == ["acme", "globex"]
+
+
+def test_first_of_repeated_delivery_headers_wins_and_an_empty_retry_header_is_400(
+    client: TestClient, settings: ReceiverSettings
+) -> None:
+    body = orjson.dumps(issue_payload())
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Authorization", bearer()),
+        ("X-Atlassian-Webhook-Identifier", "wh-first"),
+        ("X-Atlassian-Webhook-Identifier", "wh-second"),
+    ]
+    assert client.post(URL, content=body, headers=headers).json() == {
+        "status": "stored",
+        "identifier": "wh-first",
+    }
+    empty_retry = client.post(
+        URL, content=body, headers=delivery_headers("wh-empty-retry") | {"X-Atlassian-Webhook-Retry": ""}
+    )
+    assert empty_retry.status_code == 400
+    assert empty_retry.json()["error"] == "bad_retry_header"
+    assert [event.identifier for event in stored_events(settings)] == ["wh-first"]
+
+
+def test_a_client_gone_before_its_body_arrived_gets_no_answer_and_nothing_is_stored(
+    settings: ReceiverSettings,
+) -> None:
+    app = create_app(settings)
+    sent: list[dict] = []
+
+    async def scenario() -> None:
+        async with app.router.lifespan_context(app) as state:
+            headers = [
+                (name.lower().encode(), value.encode()) for name, value in delivery_headers("wh-gone").items()
+            ]
+            scope = {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": "POST",
+                "scheme": "http",
+                "path": URL,
+                "raw_path": URL.encode(),
+                "root_path": "",
+                "query_string": b"",
+                "headers": headers,
+                "client": ("127.0.0.1", 40000),
+                "server": ("127.0.0.1", 8000),
+                "state": dict(state),
+            }
+
+            async def receive() -> dict:
+                return {"type": "http.disconnect"}
+
+            async def send(message: dict) -> None:
+                sent.append(message)
+
+            await app(scope, receive, send)
+
+    asyncio.run(scenario())
+    assert sent == []
+    assert stored_events(settings) == []
