@@ -53,9 +53,10 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -m "not slow"
 
-## The full reliability suite (faults, crashes, fuzzing, secrets, concurrency) with figures.
+## The full reliability suite (faults, crashes, fuzzing, secrets, credentials, concurrency):
+## the fast subset of `make test` and the long scenarios, each printing its figures (docs/reliability.md).
 chaos: $(STAMP)
-	$(BIN)/pytest -m "chaos or slow" -s tests/reliability
+	$(BIN)/pytest -s -p no:cacheprovider --durations=0 tests/reliability
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/simulator_throughput.py
