@@ -33,8 +33,8 @@ class JiraCursorPaginator(JSONResponseCursorPaginator):
             self._seen.add(token)
 
 
-class PageBeanPaginator(BasePaginator):
-    """`startAt`/`maxResults` with a PageBean answer (`values`, `isLast`, `total`)."""
+class _StartAtPaginator(BasePaginator):
+    """`startAt`/`maxResults` offsets; subclasses decide from the answer when to stop."""
 
     def __init__(self, page_size: int) -> None:
         super().__init__()
@@ -43,6 +43,13 @@ class PageBeanPaginator(BasePaginator):
 
     def init_request(self, request: Request) -> None:
         request.params = {**(request.params or {}), "startAt": 0, "maxResults": self.page_size}
+
+    def update_request(self, request: Request) -> None:
+        request.params["startAt"] = self.start_at
+
+
+class PageBeanPaginator(_StartAtPaginator):
+    """`startAt`/`maxResults` with a PageBean answer (`values`, `isLast`, `total`)."""
 
     def update_state(self, response: Response, data: list[Any] | None = None) -> None:
         body = response.json()
@@ -57,29 +64,15 @@ class PageBeanPaginator(BasePaginator):
         ):
             self._has_next_page = False
 
-    def update_request(self, request: Request) -> None:
-        request.params["startAt"] = self.start_at
 
-
-class ArrayPagePaginator(BasePaginator):
+class ArrayPagePaginator(_StartAtPaginator):
     """`startAt`/`maxResults` answered by a bare JSON array (users/search): stop on an empty page."""
-
-    def __init__(self, page_size: int) -> None:
-        super().__init__()
-        self.page_size = page_size
-        self.start_at = 0
-
-    def init_request(self, request: Request) -> None:
-        request.params = {**(request.params or {}), "startAt": 0, "maxResults": self.page_size}
 
     def update_state(self, response: Response, data: list[Any] | None = None) -> None:
         count = len(data or [])
         self.start_at += count
         if count == 0:
             self._has_next_page = False
-
-    def update_request(self, request: Request) -> None:
-        request.params["startAt"] = self.start_at
 
 
 def teams_paginator() -> JSONResponseCursorPaginator:
