@@ -200,11 +200,17 @@ def raise_for_jira_status(response: requests.Response, *args: Any, **kwargs: Any
     It runs on every attempt; 429/5xx raised here are retried by dlt's retry policy (it reads the
     status from the HTTPError), other 4xx fail at once.
     """
+    check_jira_status(response)
+    with gc_paused():
+        parsed = orjson.loads(response.content) if response.content else None
+    response.json = lambda **_: parsed  # type: ignore[method-assign]
+
+
+def check_jira_status(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """Response hook: raise a JiraRequestError naming the request for a 4xx/5xx; no parsing
+    (for answers the caller decodes itself, see `pages`)."""
     status = response.status_code
     if status < 400:
-        with gc_paused():
-            parsed = orjson.loads(response.content) if response.content else None
-        response.json = lambda **_: parsed  # type: ignore[method-assign]
         return
     what = describe_request(response.request)
     messages = jira_error_messages(response)

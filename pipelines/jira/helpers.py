@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import msgspec
 import orjson
 import pyarrow as pa
 
+from pipelines.jira import pages
 from pipelines.jira.tables import empty_columns, from_rows, to_arrow
 
 GROUP_NAME_PREFIX = "name:"
@@ -113,6 +115,97 @@ class IssueColumns:
                 columns["to_id"].append(_id(item.get("to")))
                 columns["to_string"].append(item.get("toString"))
                 columns["deleted"].append(False)
+
+    def add_decoded_issue(self, issue: pages.Issue, histories: list[pages.History] | None) -> None:
+        """`add_issue` for an issue decoded into `pages.Issue` (same rows, no dict tree built)."""
+        fields = issue.fields or pages.Fields()
+        issue_id = str(issue.id)
+        project, issuetype, status = fields.project, fields.issuetype, fields.status
+        parent, priority, resolution = fields.parent, fields.priority, fields.resolution
+        assignee, reporter, creator = fields.assignee, fields.reporter, fields.creator
+        category = status.statusCategory if status is not None else None
+        changelog = issue.changelog
+        if changelog is not None and changelog.total is not None:
+            total = int(changelog.total)
+        else:
+            total = None if histories is None else len(histories)
+        labels = fields.labels
+        if self.extra_fields:
+            extra = {}
+            for name in self.extra_fields:
+                value = getattr(fields, name, msgspec.UNSET)
+                if value is not msgspec.UNSET:
+                    extra[name] = value
+            extra_json = orjson.dumps(extra).decode()
+        else:
+            extra_json = None
+        columns = self.issues
+        columns["cloud_id"].append(self.cloud_id)
+        columns["id"].append(issue_id)
+        columns["key"].append(issue.key)
+        columns["project_id"].append(None if project is None else _id(project.id))
+        columns["project_key"].append(None if project is None else project.key)
+        columns["issue_type_id"].append(None if issuetype is None else _id(issuetype.id))
+        columns["issue_type_name"].append(None if issuetype is None else issuetype.name)
+        columns["status_id"].append(None if status is None else _id(status.id))
+        columns["status_name"].append(None if status is None else status.name)
+        columns["status_category_key"].append(None if category is None else category.key)
+        columns["priority_name"].append(None if priority is None else priority.name)
+        columns["resolution_name"].append(None if resolution is None else resolution.name)
+        columns["summary"].append(fields.summary)
+        columns["parent_id"].append(None if parent is None else _id(parent.id))
+        columns["parent_key"].append(None if parent is None else parent.key)
+        columns["assignee_account_id"].append(None if assignee is None else assignee.accountId)
+        columns["reporter_account_id"].append(None if reporter is None else reporter.accountId)
+        columns["creator_account_id"].append(None if creator is None else creator.accountId)
+        columns["labels"].append(orjson.dumps(labels).decode() if labels is not None else None)
+        columns["created"].append(fields.created)
+        columns["updated"].append(fields.updated)
+        columns["resolved"].append(fields.resolutiondate)
+        columns["status_category_changed"].append(fields.statuscategorychangedate)
+        columns["due_date"].append(fields.duedate)
+        columns["changelog_total"].append(total)
+        columns["extra_fields"].append(extra_json)
+        columns["synced_at"].append(self.synced_at)
+        columns["deleted"].append(False)
+        if histories is not None:
+            self.add_decoded_histories(issue_id, histories)
+
+    def add_decoded_histories(self, issue_id: str, histories: Iterable[pages.History]) -> None:
+        """`add_histories` for `pages.History` structs: one row per item, appended column by column."""
+        columns = self.changelog
+        history_ids, item_indexes, authors, created = [], [], [], []
+        field, field_id, field_type = columns["field"], columns["field_id"], columns["field_type"]
+        from_id, from_string = columns["from_id"], columns["from_string"]
+        to_id, to_string = columns["to_id"], columns["to_string"]
+        for history in histories:
+            items = history.items
+            if not items:
+                continue
+            count = len(items)
+            history_ids += [str(history.id)] * count
+            item_indexes += range(count)
+            author = history.author
+            authors += [None if author is None else author.accountId] * count
+            created += [history.created] * count
+            for item in items:
+                field.append(item.field)
+                field_id.append(item.fieldId)
+                field_type.append(item.fieldtype)
+                value = item.from_
+                from_id.append(None if value is None else str(value))
+                from_string.append(item.fromString)
+                value = item.to
+                to_id.append(None if value is None else str(value))
+                to_string.append(item.toString)
+        rows = len(history_ids)
+        columns["cloud_id"] += [self.cloud_id] * rows
+        columns["history_id"] += history_ids
+        columns["item_index"] += item_indexes
+        columns["issue_id"] += [issue_id] * rows
+        columns["author_account_id"] += authors
+        columns["created"] += created
+        columns["deleted"] += [False] * rows
 
     def issues_table(self) -> pa.Table:
         return to_arrow("issues", self.issues)

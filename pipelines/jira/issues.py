@@ -10,18 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.sources.helpers.rest_client import RESTClient
 
-from pipelines.jira.client import JiraHttp, raise_for_jira_status
-from pipelines.jira.helpers import IssueColumns, changelog_complete
+from pipelines.jira.client import JiraHttp, check_jira_status, raise_for_jira_status
+from pipelines.jira.helpers import IssueColumns
 from pipelines.jira.memory import release_memory
-from pipelines.jira.paginators import JiraCursorPaginator
+from pipelines.jira.pages import BULK_CHANGELOG_DECODER, History, Issue, search_decoder
+from pipelines.jira.paginators import JiraCursorPaginator, repeated_token_error
 from pipelines.jira.parallel import Emit, stream_tasks
 from pipelines.jira.runtime import SiteRuntime
-from pipelines.jira.scheduler import WindowScheduler
+from pipelines.jira.scheduler import WindowScheduler, jira_epoch_ms
 from pipelines.jira.settings import (
     APPROXIMATE_COUNT,
     CENSUS_PAGE_SIZE,
@@ -35,6 +38,8 @@ from pipelines.jira.settings import (
 from pipelines.jira.windows import Window, epoch_ms, parts_for, split, sweep_windows
 
 HOOKS = {"response": [raise_for_jira_status]}
+# For the answers decoded by `pages` (typed, straight from the body): status check only.
+RAW_HOOKS = {"response": [check_jira_status]}
 # Issues per item handed to dlt (see `batched`).
 BATCH_ISSUES = 5000
 # A fetch this large hands its freed memory back before the load (a full GC costs ~0.3 s).
@@ -174,44 +179,72 @@ def issue_ids(client: RESTClient, jql: str) -> Iterator[str]:
             yield str(issue["id"])
 
 
-def bulk_changelogs(client: RESTClient, ids: list[str]) -> dict[str, list[dict]]:
+def cursor_pages(
+    client: RESTClient,
+    path: str,
+    body: dict,
+    decoder: msgspec.json.Decoder,
+    items: Callable[[Any], list | None],
+) -> Iterator[Any]:
+    """Typed pages of a POST cursor endpoint (`nextPageToken` in the body), as `JiraCursorPaginator`
+    pages them: stop when the token is absent or a page is empty, fail on a repeated token."""
+    body = dict(body)
+    seen: set[str] = set()
+    while True:
+        response = client.post(path, json=body, hooks=RAW_HOOKS)
+        page = decoder.decode(response.content)
+        yield page
+        token = page.nextPageToken
+        if not token or not items(page):
+            return
+        if token in seen:
+            raise repeated_token_error(response)
+        seen.add(token)
+        body["nextPageToken"] = token
+
+
+def issue_pages(
+    client: RESTClient, jql: str, *, extra_fields: tuple[str, ...] = (), page_size: int = SEARCH_PAGE_SIZE
+) -> Iterator[list[Issue]]:
+    """search/jql pages with the changelog expanded, decoded into `pages.Issue` structs."""
+    body = {"jql": jql, "fields": list(ISSUE_FIELDS), "maxResults": page_size, "expand": "changelog"}
+    for page in cursor_pages(client, SEARCH_JQL, body, search_decoder(extra_fields), lambda p: p.issues):
+        yield page.issues or []
+
+
+def bulk_changelogs(client: RESTClient, ids: list[str]) -> dict[str, list[History]]:
     """Full changelogs (oldest first) of up to any number of issues via changelog/bulkfetch."""
-    histories: dict[str, list[dict]] = {}
+    histories: dict[str, list[History]] = {}
     for start in range(0, len(ids), CHANGELOG_BULK_MAX_ISSUES):
         body = {
             "issueIdsOrKeys": ids[start : start + CHANGELOG_BULK_MAX_ISSUES],
             "maxResults": CHANGELOG_BULK_PAGE_SIZE,
         }
-        for page in client.paginate(
-            CHANGELOG_BULKFETCH,
-            method="POST",
-            json=body,
-            paginator=JiraCursorPaginator(),
-            data_selector="issueChangeLogs",
-            hooks=HOOKS,
+        for page in cursor_pages(
+            client, CHANGELOG_BULKFETCH, body, BULK_CHANGELOG_DECODER, lambda p: p.issueChangeLogs
         ):
-            for entry in page:
-                histories.setdefault(str(entry["issueId"]), []).extend(entry.get("changeHistories") or [])
+            for entry in page.issueChangeLogs or ():
+                histories.setdefault(str(entry.issueId), []).extend(entry.changeHistories or ())
     return histories
 
 
-def build_page(client: RESTClient, site: SiteRuntime, raw_issues: list[dict], synced_at: str) -> IssuePage:
-    truncated = [str(issue["id"]) for issue in raw_issues if not changelog_complete(issue)]
+def build_page(client: RESTClient, site: SiteRuntime, raw_issues: list[Issue], synced_at: str) -> IssuePage:
+    truncated = [str(issue.id) for issue in raw_issues if not issue.changelog_complete()]
     fetched = bulk_changelogs(client, truncated) if truncated else {}
     columns = IssueColumns(site.cloud_id, synced_at, site.config.issues.extra_fields)
     missing = 0
     for issue in raw_issues:
-        issue_id = str(issue["id"])
+        issue_id = str(issue.id)
+        embedded = issue.changelog
         if issue_id in fetched:
             histories = fetched[issue_id]
         elif issue_id in truncated:
             # An issue with no history at all has no embedded changelog either: nothing to keep.
-            embedded = issue.get("changelog")
-            histories = [] if not embedded or embedded.get("total") == 0 else None
+            histories = [] if embedded is None or embedded.total == 0 else None
             missing += histories is None
         else:
-            histories = issue["changelog"].get("histories") or []
-        columns.add_issue(issue, histories)
+            histories = embedded.histories or [] if embedded is not None else []
+        columns.add_decoded_issue(issue, histories)
     return IssuePage(site.cloud_id, columns.issues_table(), columns.changelog_table(), missing)
 
 
@@ -219,17 +252,21 @@ def worker_task(
     http: JiraHttp, site: SiteRuntime, scheduler: WindowScheduler, synced_at: str
 ) -> Callable[[Emit], None]:
     """One fetch worker: pages windows from the scheduler until none is left to take or split."""
+    extra_fields = tuple(site.config.issues.extra_fields)
 
     def fetch(emit: Emit) -> None:
         client = http.rest_client(site.api_base_url, site.auth)  # one session per worker thread
         while (run := scheduler.next()) is not None:
+            field_name = run.window.field
+
+            def moment(issue: Issue, field_name: str = field_name) -> int:
+                return jira_epoch_ms(getattr(issue.fields, field_name))
+
             try:
                 jql = run.window.jql(site.config.issues.jql)
-                for raw_issues in search_pages(
-                    client, jql, ISSUE_FIELDS, expand="changelog", page_size=SEARCH_PAGE_SIZE
-                ):
+                for raw_issues in issue_pages(client, jql, extra_fields=extra_fields):
                     full = len(raw_issues) >= SEARCH_PAGE_SIZE
-                    kept, passed_end = scheduler.accept(run, raw_issues, full_page=full)
+                    kept, passed_end = scheduler.accept(run, raw_issues, full_page=full, moment=moment)
                     if kept:
                         emit(build_page(client, site, kept, synced_at))
                     if passed_end:

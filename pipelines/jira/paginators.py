@@ -26,11 +26,15 @@ class JiraCursorPaginator(JSONResponseCursorPaginator):
         token = self._next_reference
         if self._has_next_page and token is not None:
             if token in self._seen:
-                raise RuntimeError(
-                    f"{response.request.method} {response.request.path_url.split('?')[0]} returned the same "
-                    "nextPageToken twice; stopping instead of looping (a Jira paging fault, run again)"
-                )
+                raise repeated_token_error(response)
             self._seen.add(token)
+
+
+def repeated_token_error(response: Response) -> RuntimeError:
+    return RuntimeError(
+        f"{response.request.method} {response.request.path_url.split('?')[0]} returned the same "
+        "nextPageToken twice; stopping instead of looping (a Jira paging fault, run again)"
+    )
 
 
 class _StartAtPaginator(BasePaginator):

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from pipelines.jira.windows import Window
 
 # A window with less than this left is not split (each new window costs at least a request).
 MIN_SPLIT_SPAN_MS = 60_000
+
+T = TypeVar("T")
 
 
 def jira_epoch_ms(text: str) -> int:
@@ -78,22 +82,34 @@ class WindowScheduler:
             self._running.append(run)
             return run
 
-    def accept(self, run: WindowRun, issues: list[dict], *, full_page: bool) -> tuple[list[dict], bool]:
+    def accept(
+        self,
+        run: WindowRun,
+        issues: list[T],
+        *,
+        full_page: bool,
+        moment: Callable[[T], int] | None = None,
+    ) -> tuple[list[T], bool]:
         """The page's issues below the run's current end, and whether the page passed that end.
 
         `full_page` marks the window as dense (worth splitting); the end of the cursor itself is
-        the paginator's business (Jira may return short pages before the last one).
+        the paginator's business (Jira may return short pages before the last one). `moment`
+        gives an issue's window field in epoch ms (default: from a JSON dict's `fields`).
         """
         field_name = run.window.field
+        if moment is None:
+            moment = lambda issue: jira_epoch_ms(issue["fields"][field_name])  # noqa: E731
+        moments = [moment(i) for i in issues]  # outside the lock: it parses timestamps
         with self._changed:
             kept = issues
             passed_end = False
             if run.end_ms is not None:
-                kept = [i for i in issues if jira_epoch_ms(i["fields"][field_name]) < run.end_ms]
+                end_ms = run.end_ms
+                kept = [i for i, at in zip(issues, moments, strict=True) if at < end_ms]
+                moments = [at for at in moments if at < end_ms]
                 passed_end = len(kept) < len(issues)
             if kept:
-                latest = max(jira_epoch_ms(i["fields"][field_name]) for i in kept)
-                run.position_ms = max(run.position_ms, latest)
+                run.position_ms = max(run.position_ms, max(moments))
             run.dense = full_page and not passed_end
             self._changed.notify_all()
             return kept, passed_end

@@ -179,3 +179,44 @@ def test_timestamps_accept_jira_iso_epoch_and_zulu() -> None:
         datetime(2024, 1, 2, 10, 0, tzinfo=UTC),
         datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC),
     ]
+
+
+def test_decoded_pages_flatten_to_the_same_tables_as_dicts() -> None:
+    """The typed path (msgspec structs, what imports use) and the dict path (webhooks) agree."""
+    import copy
+
+    import orjson
+
+    from pipelines.jira import pages
+
+    bare = copy.deepcopy(ISSUE)
+    bare["id"], bare["fields"] = "10041", {"summary": None, "status": {"id": 7}, "labels": None}
+    no_log = {"id": "10042", "key": "TES-43", "fields": {"created": "2019-02-15T19:01:52.971-0800"}}
+    page = {"issues": [ISSUE, bare, no_log], "nextPageToken": None}
+    for extra in ((), ("customfield_10016", "customfield_missing")):
+        decoded = pages.search_decoder(extra).decode(orjson.dumps(page))
+        by_dict = helpers.IssueColumns("cloud-1", "2026-11-28T10:00:00+00:00", extra_fields=extra)
+        by_struct = helpers.IssueColumns("cloud-1", "2026-11-28T10:00:00+00:00", extra_fields=extra)
+        for raw, issue in zip(page["issues"], decoded.issues or [], strict=True):
+            assert issue.changelog_complete() == helpers.changelog_complete(raw)
+            histories = raw["changelog"]["histories"] if "changelog" in raw else None
+            by_dict.add_issue(raw, histories)
+            by_struct.add_decoded_issue(issue, issue.changelog.histories if issue.changelog else None)
+        assert by_struct.issues_table().equals(by_dict.issues_table(), check_metadata=True)
+        assert by_struct.changelog_table().equals(by_dict.changelog_table(), check_metadata=True)
+        assert by_struct.changelog_table().num_rows == 6
+
+
+def test_bulk_changelog_pages_decode() -> None:
+    import orjson
+
+    from pipelines.jira import pages
+
+    body = {"issueChangeLogs": [{"issueId": "10040", "changeHistories": ISSUE["changelog"]["histories"]}]}
+    page = pages.BULK_CHANGELOG_DECODER.decode(orjson.dumps(body))
+    columns = helpers.IssueColumns("cloud-1", "2026-11-28T10:00:00+00:00")
+    columns.add_decoded_histories("10040", page.issueChangeLogs[0].changeHistories or [])
+    expected = helpers.IssueColumns("cloud-1", "2026-11-28T10:00:00+00:00")
+    expected.add_histories("10040", ISSUE["changelog"]["histories"])
+    assert columns.changelog_table().equals(expected.changelog_table())
+    assert page.nextPageToken is None
