@@ -20,7 +20,10 @@ from typing import TypeVar
 from pipelines.jira.windows import Window
 
 # A window with less than this left is not split (each new window costs at least a request).
-MIN_SPLIT_SPAN_MS = 60_000
+# One second, not a minute: a bulk edit touches hundreds of issues within seconds, and a sweep
+# after one pages them in parallel only if such a short span can still be split (1000 changes
+# at 100k issues: 0.54-0.80 s of fetch with 11 requests -> 0.46-0.64 s with 16-18).
+MIN_SPLIT_SPAN_MS = 1_000
 
 T = TypeVar("T")
 
