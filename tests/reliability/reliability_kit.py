@@ -63,9 +63,13 @@ def scenario_sync_file(demo: ConnectedDemo, directory: Path, **changes: object) 
 
 
 def dagster_home(directory: Path) -> Path:
-    """A Dagster home with the repo's dagster.yaml (run queue, pools, sqlite storage)."""
+    """A Dagster home with the repo's dagster.yaml (run queue, pools, sqlite storage), its storage
+    created as a deployment's is before runs start: processes that open a fresh home at the same
+    moment race to create the sqlite schema ("table ... already exists")."""
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "dagster.yaml", directory / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(directory)):
+        pass
     return directory
 
 
