@@ -207,7 +207,8 @@ def issue_pages(
     client: RESTClient, jql: str, *, extra_fields: tuple[str, ...] = (), page_size: int = SEARCH_PAGE_SIZE
 ) -> Iterator[list[Issue]]:
     """search/jql pages with the changelog expanded, decoded into `pages.Issue` structs."""
-    body = {"jql": jql, "fields": list(ISSUE_FIELDS), "maxResults": page_size, "expand": "changelog"}
+    fields = [*ISSUE_FIELDS, *(name for name in extra_fields if name not in ISSUE_FIELDS)]
+    body = {"jql": jql, "fields": fields, "maxResults": page_size, "expand": "changelog"}
     for page in cursor_pages(client, SEARCH_JQL, body, search_decoder(extra_fields), lambda p: p.issues):
         yield page.issues or []
 

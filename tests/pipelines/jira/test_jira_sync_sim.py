@@ -295,3 +295,35 @@ def test_api_token_sites_and_unreachable_oauth_sites(
     run(mixed, "reference", source)
     truth = sim.truth()["sites"][sim.cloud_ids["acme"]]["statuses"]["ids"]
     assert sorted(r[0] for r in mixed.query("select id from jira_raw.statuses")) == sorted(truth)
+
+
+def test_configured_extra_fields_are_requested_and_kept(
+    synced: tuple[Connected, JiraHttp], tmp_path: Path
+) -> None:
+    sim = synced[0].sim
+    scoped = connect(
+        sim, tmp_path / "extra", sites={"acme": {"issues": {"extra_fields": ["customfield_10016"]}}}
+    )
+    resolved = scoped.resolve()
+    acme = [site for site in resolved.sites if site.name == "acme"]
+    run(scoped, "issues", jira_issues(acme, resolved.failures, *ALL_TIME))
+    resolved.failures.raise_if_any()
+    loaded = dict(
+        scoped.query("select id, extra_fields::json->>'customfield_10016' from jira_raw.issues order by id")
+    )
+    in_jira: dict[str, object] = {}
+    body: dict = {"jql": "created >= 0", "fields": ["customfield_10016"], "maxResults": 100}
+    while True:
+        page = httpx.post(
+            f"{sim.site_url('acme')}/rest/api/3/search/jql", json=body, auth=(sim.admin_email, sim.api_token)
+        )
+        page.raise_for_status()
+        answer = page.json()
+        in_jira.update((issue["id"], issue["fields"].get("customfield_10016")) for issue in answer["issues"])
+        if not answer.get("nextPageToken"):
+            break
+        body["nextPageToken"] = answer["nextPageToken"]
+    assert loaded.keys() == in_jira.keys()
+    with_points = {i: float(v) for i, v in in_jira.items() if v is not None}
+    assert with_points, "the simulated site has story points"
+    assert {i: float(v) for i, v in loaded.items() if v is not None} == with_points
