@@ -8,7 +8,7 @@ Properties, for every generated request:
   or tenant that is not registered, a bad or foreign JWT, a wrong content type, a bad identifier
   or retry header, a truncated or oversized body) is refused with the 4xx its rule names.
 
-The fast run tries 200 examples per property with a fixed seed (`derandomize`); `make chaos` runs
+The fast run tries 300 examples per property with a fixed seed (`derandomize`); `make chaos` runs
 thousands of random ones.
 """
 
