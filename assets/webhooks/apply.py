@@ -26,6 +26,7 @@ import pyarrow as pa
 from assets.core.issues import delete_issues, upsert_issues
 from pipelines.config import SyncConfig
 from pipelines.jira.helpers import IssueColumns
+from pipelines.jira.pages import History, history_from_json, issue_from_json
 from webhook_receiver.inbox import InboxEvent
 
 UPSERT_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated"})
@@ -285,7 +286,7 @@ def _flatten(
         if flat is None:
             extra = extra_fields.get(event.cloud_id, ())
             flat = columns[event.cloud_id] = IssueColumns(event.cloud_id, synced_at.isoformat(), extra)
-        flat.add_issue(issue, None)
+        flat.add_issue(issue_from_json(issue, flat.extra_fields), None)
         times.setdefault(event.cloud_id, []).append(event.jira_timestamp)
         history = _webhook_history(payload, event)
         if history is not None:
@@ -299,17 +300,19 @@ def _flatten(
     return issues, changelog, event_times
 
 
-def _webhook_history(payload: Mapping[str, Any], event: InboxEvent) -> dict | None:
+def _webhook_history(payload: Mapping[str, Any], event: InboxEvent) -> History | None:
     """The delivery's `changelog` as a REST history: same id and items; author and time from the envelope."""
     changelog = payload.get("changelog")
     if not isinstance(changelog, dict) or changelog.get("id") is None or not changelog.get("items"):
         return None
-    return {
-        "id": changelog["id"],
-        "author": payload.get("user") or {},
-        "created": event.jira_timestamp,
-        "items": changelog["items"],
-    }
+    return history_from_json(
+        {
+            "id": changelog["id"],
+            "author": payload.get("user") or {},
+            "created": event.jira_timestamp,
+            "items": changelog["items"],
+        }
+    )
 
 
 def _deletions_table(events: Iterable[InboxEvent]) -> pa.Table:

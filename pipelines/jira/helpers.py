@@ -1,4 +1,5 @@
-"""Flatteners: Jira JSON (as the REST API returns it) to the column lists of `jira_raw` tables."""
+"""Flatteners: Jira answers (issues decoded into `pages` Structs, the rest as JSON dicts) to the
+column lists of `jira_raw` tables."""
 
 from __future__ import annotations
 
@@ -19,28 +20,6 @@ def _id(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _nested(fields: Mapping[str, Any], name: str, key: str) -> Any:
-    value = fields.get(name)
-    return value.get(key) if isinstance(value, dict) else None
-
-
-def changelog_complete(issue: Mapping[str, Any]) -> bool:
-    """True when the embedded changelog holds every history (Jira truncates it silently)."""
-    changelog = issue.get("changelog")
-    if not isinstance(changelog, dict):
-        return False
-    histories = changelog.get("histories") or []
-    total = changelog.get("total")
-    return total is not None and int(total) <= len(histories)
-
-
-def changelog_total(issue: Mapping[str, Any], full_histories: list | None) -> int | None:
-    changelog = issue.get("changelog")
-    if isinstance(changelog, dict) and changelog.get("total") is not None:
-        return int(changelog["total"])
-    return None if full_histories is None else len(full_histories)
-
-
 class IssueColumns:
     """Column lists for `issues` and `issue_changelog`, filled issue by issue."""
 
@@ -54,70 +33,8 @@ class IssueColumns:
     def __len__(self) -> int:
         return len(self.issues["id"])
 
-    def add_issue(self, issue: Mapping[str, Any], histories: list[Mapping[str, Any]] | None) -> None:
+    def add_issue(self, issue: pages.Issue, histories: list[pages.History] | None) -> None:
         """One issue; `histories` is its complete changelog (None: keep what is stored)."""
-        fields = issue.get("fields") or {}
-        issue_id = str(issue["id"])
-        status = fields.get("status") or {}
-        parent = fields.get("parent") or {}
-        columns = self.issues
-        columns["cloud_id"].append(self.cloud_id)
-        columns["id"].append(issue_id)
-        columns["key"].append(issue.get("key"))
-        columns["project_id"].append(_id(_nested(fields, "project", "id")))
-        columns["project_key"].append(_nested(fields, "project", "key"))
-        columns["issue_type_id"].append(_id(_nested(fields, "issuetype", "id")))
-        columns["issue_type_name"].append(_nested(fields, "issuetype", "name"))
-        columns["status_id"].append(_id(status.get("id")))
-        columns["status_name"].append(status.get("name"))
-        columns["status_category_key"].append((status.get("statusCategory") or {}).get("key"))
-        columns["priority_name"].append(_nested(fields, "priority", "name"))
-        columns["resolution_name"].append(_nested(fields, "resolution", "name"))
-        columns["summary"].append(fields.get("summary"))
-        columns["parent_id"].append(_id(parent.get("id")))
-        columns["parent_key"].append(parent.get("key"))
-        columns["assignee_account_id"].append(_nested(fields, "assignee", "accountId"))
-        columns["reporter_account_id"].append(_nested(fields, "reporter", "accountId"))
-        columns["creator_account_id"].append(_nested(fields, "creator", "accountId"))
-        labels = fields.get("labels")
-        columns["labels"].append(orjson.dumps(labels).decode() if labels is not None else None)
-        columns["created"].append(fields.get("created"))
-        columns["updated"].append(fields.get("updated"))
-        columns["resolved"].append(fields.get("resolutiondate"))
-        columns["status_category_changed"].append(fields.get("statuscategorychangedate"))
-        columns["due_date"].append(fields.get("duedate"))
-        columns["changelog_total"].append(changelog_total(issue, histories))
-        extra = {name: fields.get(name) for name in self.extra_fields if name in fields}
-        columns["extra_fields"].append(orjson.dumps(extra).decode() if self.extra_fields else None)
-        columns["synced_at"].append(self.synced_at)
-        columns["deleted"].append(False)
-        if histories is not None:
-            self.add_histories(issue_id, histories)
-
-    def add_histories(self, issue_id: str, histories: Iterable[Mapping[str, Any]]) -> None:
-        columns = self.changelog
-        for history in histories:
-            history_id = str(history["id"])
-            author = (history.get("author") or {}).get("accountId")
-            created = history.get("created")
-            for index, item in enumerate(history.get("items") or ()):
-                columns["cloud_id"].append(self.cloud_id)
-                columns["history_id"].append(history_id)
-                columns["item_index"].append(index)
-                columns["issue_id"].append(issue_id)
-                columns["author_account_id"].append(author)
-                columns["created"].append(created)
-                columns["field"].append(item.get("field"))
-                columns["field_id"].append(item.get("fieldId"))
-                columns["field_type"].append(item.get("fieldtype"))
-                columns["from_id"].append(_id(item.get("from")))
-                columns["from_string"].append(item.get("fromString"))
-                columns["to_id"].append(_id(item.get("to")))
-                columns["to_string"].append(item.get("toString"))
-                columns["deleted"].append(False)
-
-    def add_decoded_issue(self, issue: pages.Issue, histories: list[pages.History] | None) -> None:
-        """`add_issue` for an issue decoded into `pages.Issue` (same rows, no dict tree built)."""
         fields = issue.fields or pages.Fields()
         issue_id = str(issue.id)
         project, issuetype, status = fields.project, fields.issuetype, fields.status
@@ -169,10 +86,10 @@ class IssueColumns:
         columns["synced_at"].append(self.synced_at)
         columns["deleted"].append(False)
         if histories is not None:
-            self.add_decoded_histories(issue_id, histories)
+            self.add_histories(issue_id, histories)
 
-    def add_decoded_histories(self, issue_id: str, histories: Iterable[pages.History]) -> None:
-        """`add_histories` for `pages.History` structs: one row per item, appended column by column."""
+    def add_histories(self, issue_id: str, histories: Iterable[pages.History]) -> None:
+        """One row per history item, appended column by column."""
         columns = self.changelog
         history_ids, item_indexes, authors, created = [], [], [], []
         field, field_id, field_type = columns["field"], columns["field_id"], columns["field_type"]

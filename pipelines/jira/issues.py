@@ -245,7 +245,7 @@ def build_page(client: RESTClient, site: SiteRuntime, raw_issues: list[Issue], s
             missing += histories is None
         else:
             histories = embedded.histories or [] if embedded is not None else []
-        columns.add_decoded_issue(issue, histories)
+        columns.add_issue(issue, histories)
     return IssuePage(site.cloud_id, columns.issues_table(), columns.changelog_table(), missing)
 
 

@@ -5,13 +5,14 @@ URLs, `self` links, user objects, descriptions: most of an ~800 KB page), so a p
 1 ms to decode instead of ~5 ms for orjson building the whole dict tree (and the cyclic GC then
 walking it). The Structs are not GC-tracked (`gc=False`: they never form cycles).
 
-Scalar leaves are typed `Any` so values reach the flatteners exactly as the JSON had them (the
-dict path, `IssueColumns.add_issue`, converts them the same way); a missing object and a JSON
-`null` are both None, as `dict.get` gives.
+Scalar leaves are typed `Any` so values reach the flatteners exactly as the JSON had them; a
+missing object and a JSON `null` are both None. Webhook deliveries, parsed as dicts by the
+receiver, become the same Structs through `issue_from_json`: one flattener for both paths.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -88,7 +89,7 @@ class Issue(msgspec.Struct, gc=False):
     changelog: Changelog | None = None
 
     def changelog_complete(self) -> bool:
-        """True when the embedded changelog holds every history (as `helpers.changelog_complete`)."""
+        """True when the embedded changelog holds every history (Jira truncates it silently)."""
         changelog = self.changelog
         if changelog is None or changelog.total is None:
             return False
@@ -115,20 +116,39 @@ BULK_CHANGELOG_DECODER = msgspec.json.Decoder(BulkChangelogPage)
 
 
 @cache
-def search_decoder(extra_fields: tuple[str, ...] = ()) -> msgspec.json.Decoder:
-    """A search page decoder; a site's `issues.extra_fields` are added to `Fields` (UNSET if absent)."""
+def issue_type(extra_fields: tuple[str, ...] = ()) -> type[Issue]:
+    """`Issue`, with a site's `issues.extra_fields` added to its `Fields` (UNSET if absent)."""
     if not extra_fields:
-        return msgspec.json.Decoder(SearchPage)
+        return Issue
     fields_type = msgspec.defstruct(
         "FieldsWithExtras",
         [(name, Any, msgspec.UNSET) for name in extra_fields],
         bases=(Fields,),
         gc=False,
     )
-    issue_type = msgspec.defstruct(
+    return msgspec.defstruct(
         "IssueWithExtras", [("fields", fields_type | None, None)], bases=(Issue,), gc=False
     )
+
+
+@cache
+def search_decoder(extra_fields: tuple[str, ...] = ()) -> msgspec.json.Decoder:
+    """A search page decoder for a site's `issues.extra_fields`."""
+    if not extra_fields:
+        return msgspec.json.Decoder(SearchPage)
     page_type = msgspec.defstruct(
-        "SearchPageWithExtras", [("issues", list[issue_type] | None, None)], bases=(SearchPage,), gc=False
+        "SearchPageWithExtras",
+        [("issues", list[issue_type(extra_fields)] | None, None)],
+        bases=(SearchPage,),
+        gc=False,
     )
     return msgspec.json.Decoder(page_type)
+
+
+def issue_from_json(issue: Mapping[str, Any], extra_fields: tuple[str, ...] = ()) -> Issue:
+    """An issue already parsed into dicts (a webhook delivery's `issue`) as the typed `Issue`."""
+    return msgspec.convert(issue, issue_type(extra_fields))
+
+
+def history_from_json(history: Mapping[str, Any]) -> History:
+    return msgspec.convert(history, History)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pipelines.jira import helpers
+import orjson
+
+from pipelines.jira import helpers, pages
 from pipelines.jira.tables import SCHEMAS, timestamps
 
 ISSUE = {
@@ -76,7 +78,8 @@ ISSUE = {
 
 def test_issue_row_follows_the_contract() -> None:
     columns = helpers.IssueColumns("cloud-1", "2026-11-28T10:00:00+00:00", extra_fields=["customfield_10016"])
-    columns.add_issue(ISSUE, ISSUE["changelog"]["histories"])
+    issue = pages.issue_from_json(ISSUE, columns.extra_fields)
+    columns.add_issue(issue, issue.changelog.histories)
     table = columns.issues_table()
     assert table.schema == SCHEMAS["issues"]
     row = table.to_pylist()[0]
@@ -106,7 +109,8 @@ def test_issue_row_follows_the_contract() -> None:
 
 def test_changelog_rows_one_per_item() -> None:
     columns = helpers.IssueColumns("cloud-1", "2026-11-28T10:00:00+00:00")
-    columns.add_issue(ISSUE, ISSUE["changelog"]["histories"])
+    issue = pages.issue_from_json(ISSUE)
+    columns.add_issue(issue, issue.changelog.histories)
     rows = columns.changelog_table().to_pylist()
     assert [(r["history_id"], r["item_index"]) for r in rows] == [("10227", 0), ("10227", 1), ("10226", 0)]
     status = rows[0]
@@ -124,17 +128,20 @@ def test_changelog_rows_one_per_item() -> None:
 
 def test_unknown_changelog_keeps_stored_rows() -> None:
     columns = helpers.IssueColumns("cloud-1", "2026-11-28T10:00:00+00:00")
-    columns.add_issue(ISSUE, None)
+    columns.add_issue(pages.issue_from_json(ISSUE), None)
     assert columns.changelog_table().num_rows == 0
     assert columns.issues_table()["changelog_total"].to_pylist() == [2]
 
 
 def test_changelog_completeness() -> None:
-    assert helpers.changelog_complete(ISSUE)
+    def complete(issue: dict) -> bool:
+        return pages.issue_from_json(issue).changelog_complete()
+
+    assert complete(ISSUE)
     truncated = {"changelog": {"startAt": 0, "maxResults": 40, "total": 150, "histories": [{}] * 40}}
-    assert not helpers.changelog_complete(truncated)
-    assert not helpers.changelog_complete({"id": "1"})
-    assert helpers.changelog_complete({"changelog": {"total": 0, "histories": []}})
+    assert not complete(truncated)
+    assert not complete({"id": "1"})
+    assert complete({"changelog": {"total": 0, "histories": []}})
 
 
 def test_reference_rows() -> None:
@@ -181,13 +188,10 @@ def test_timestamps_accept_jira_iso_epoch_and_zulu() -> None:
     ]
 
 
-def test_decoded_pages_flatten_to_the_same_tables_as_dicts() -> None:
-    """The typed path (msgspec structs, what imports use) and the dict path (webhooks) agree."""
+def test_decoded_pages_flatten_to_the_same_tables_as_converted_dicts() -> None:
+    """Search pages decoded from bytes (imports) and issues converted from parsed dicts (webhook
+    deliveries) give the same tables."""
     import copy
-
-    import orjson
-
-    from pipelines.jira import pages
 
     bare = copy.deepcopy(ISSUE)
     bare["id"], bare["fields"] = "10041", {"summary": None, "status": {"id": 7}, "labels": None}
@@ -198,25 +202,21 @@ def test_decoded_pages_flatten_to_the_same_tables_as_dicts() -> None:
         by_dict = helpers.IssueColumns("cloud-1", "2026-11-28T10:00:00+00:00", extra_fields=extra)
         by_struct = helpers.IssueColumns("cloud-1", "2026-11-28T10:00:00+00:00", extra_fields=extra)
         for raw, issue in zip(page["issues"], decoded.issues or [], strict=True):
-            assert issue.changelog_complete() == helpers.changelog_complete(raw)
-            histories = raw["changelog"]["histories"] if "changelog" in raw else None
-            by_dict.add_issue(raw, histories)
-            by_struct.add_decoded_issue(issue, issue.changelog.histories if issue.changelog else None)
+            converted = pages.issue_from_json(raw, extra)
+            assert issue.changelog_complete() == converted.changelog_complete()
+            by_dict.add_issue(converted, converted.changelog.histories if converted.changelog else None)
+            by_struct.add_issue(issue, issue.changelog.histories if issue.changelog else None)
         assert by_struct.issues_table().equals(by_dict.issues_table(), check_metadata=True)
         assert by_struct.changelog_table().equals(by_dict.changelog_table(), check_metadata=True)
         assert by_struct.changelog_table().num_rows == 6
 
 
 def test_bulk_changelog_pages_decode() -> None:
-    import orjson
-
-    from pipelines.jira import pages
-
     body = {"issueChangeLogs": [{"issueId": "10040", "changeHistories": ISSUE["changelog"]["histories"]}]}
     page = pages.BULK_CHANGELOG_DECODER.decode(orjson.dumps(body))
     columns = helpers.IssueColumns("cloud-1", "2026-11-28T10:00:00+00:00")
-    columns.add_decoded_histories("10040", page.issueChangeLogs[0].changeHistories or [])
+    columns.add_histories("10040", page.issueChangeLogs[0].changeHistories or [])
     expected = helpers.IssueColumns("cloud-1", "2026-11-28T10:00:00+00:00")
-    expected.add_histories("10040", ISSUE["changelog"]["histories"])
+    expected.add_histories("10040", [pages.history_from_json(h) for h in ISSUE["changelog"]["histories"]])
     assert columns.changelog_table().equals(expected.changelog_table())
     assert page.nextPageToken is None

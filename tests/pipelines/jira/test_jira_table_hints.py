@@ -19,6 +19,7 @@ from pipelines.destination import make_pipeline
 from pipelines.jira import _variant
 from pipelines.jira.helpers import IssueColumns, issue_tombstones
 from pipelines.jira.issues import ChangelogDedup
+from pipelines.jira.pages import issue_from_json
 from pipelines.jira.tables import from_rows
 
 
@@ -48,7 +49,8 @@ def history(history_id: str, items: int) -> dict:
 def page(cloud_id: str, *issues: dict) -> tuple[pa.Table, pa.Table]:
     columns = IssueColumns(cloud_id, "2026-11-28T00:00:00+00:00")
     for item in issues:
-        columns.add_issue(item, item["changelog"]["histories"])
+        issue = issue_from_json(item)
+        columns.add_issue(issue, issue.changelog.histories)
     return columns.issues_table(), columns.changelog_table()
 
 
