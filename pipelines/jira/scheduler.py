@@ -91,17 +91,14 @@ class WindowScheduler:
         issues: list[T],
         *,
         full_page: bool,
-        moment: Callable[[T], int] | None = None,
+        moment: Callable[[T], int],
     ) -> tuple[list[T], bool]:
         """The page's issues below the run's current end, and whether the page passed that end.
 
         `full_page` marks the window as dense (worth splitting); the end of the cursor itself is
         the paginator's business (Jira may return short pages before the last one). `moment`
-        gives an issue's window field in epoch ms (default: from a JSON dict's `fields`).
+        gives an issue's value of the window's field in epoch ms.
         """
-        field_name = run.window.field
-        if moment is None:
-            moment = lambda issue: jira_epoch_ms(issue["fields"][field_name])  # noqa: E731
         moments = [moment(i) for i in issues]  # outside the lock: it parses timestamps
         with self._changed:
             kept = issues
