@@ -360,14 +360,14 @@ class WebhookService:
         body: dict[str, Any] = {"timestamp": event.timestamp_ms, "webhookEvent": event.kind}
         if event.event_type_name is not None:
             body["issue_event_type_name"] = event.event_type_name
-        user = renderer.user_ref(event.actor_account_id)
+        user = renderer.users.user_ref(event.actor_account_id)
         if user is not None:
             body["user"] = {k: v for k, v in user.items() if k != "emailAddress"}
-        body["issue"] = renderer.issue(event.issue, ALL_FIELDS, children=lambda issue_id: children)
+        body["issue"] = renderer.issues.issue(event.issue, ALL_FIELDS, children=lambda issue_id: children)
         if event.history is not None and event.kind != "jira:issue_deleted":
             body["changelog"] = {
                 "id": event.history.id,
-                "items": [renderer.change_item(i) for i in event.history.items],
+                "items": [renderer.changelog.change_item(i) for i in event.history.items],
             }
         body["matchedWebhookIds"] = webhook_ids
         return orjson.dumps(body)

@@ -38,7 +38,7 @@ async def issue_changelog(request: Request) -> Response:
     start_at = query_int(request, "startAt", 0)
     max_results = query_int(request, "maxResults", PAGE_DEFAULT, minimum=1, maximum=PAGE_MAX)
     histories = issue.histories[start_at : start_at + max_results]
-    values = [call.renderer.history(h) for h in histories]
+    values = [call.renderer.changelog.history(h) for h in histories]
     return respond(page_bean(call, values, start_at, max_results, len(issue.histories)))
 
 
@@ -99,7 +99,7 @@ async def bulkfetch(request: Request) -> Response:
     grouped: dict[str, list[dict[str, Any]]] = {}
     renderer = call.renderer
     for _, _, _, issue, history in page:
-        grouped.setdefault(issue.id, []).append(renderer.history(history, fields))
+        grouped.setdefault(issue.id, []).append(renderer.changelog.history(history, fields))
     result: dict[str, Any] = {
         "issueChangeLogs": [{"issueId": issue_id, "changeHistories": h} for issue_id, h in grouped.items()]
     }

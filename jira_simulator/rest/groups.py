@@ -73,7 +73,7 @@ async def group_member(request: Request) -> Response:
     members = [users[a] for a in group.member_ids if a in users and (include_inactive or users[a].active)]
     members.sort(key=lambda u: (u.display_name.casefold(), u.account_id))
     renderer = call.renderer
-    values = [renderer.user_ref(u.account_id) for u in members[start_at : start_at + max_results]]
+    values = [renderer.users.user_ref(u.account_id) for u in members[start_at : start_at + max_results]]
     return respond(page_bean(call, values, start_at, max_results, len(members)))
 
 

@@ -27,7 +27,7 @@ async def get_issue(request: Request) -> Response:
     call = RestCall.of(request, READ_WORK)
     issue = call.issue_or_404(request.path_params["issue"])
     fields = select_fields(query_values(request, "fields"), ["*all"])
-    body = call.renderer.issue(
+    body = call.renderer.issues.issue(
         issue,
         fields,
         expand=_expand(query_values(request, "expand")),
@@ -56,7 +56,7 @@ async def bulkfetch(request: Request) -> Response:
     expand = _expand(body_list(body, "expand"))
     renderer = call.renderer
     issues: list[dict[str, Any]] = [
-        renderer.issue(
+        renderer.issues.issue(
             found[issue_id],
             fields,
             expand=expand,

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from jira_simulator.errors import JiraError
 from jira_simulator.model import STATUS_CATEGORIES, IssueType, Status
-from jira_simulator.render import FIELDS, project_categories
+from jira_simulator.render import FIELDS, field_body, project_categories
 from jira_simulator.rest.common import (
     MANAGE_CONFIGURATION,
     MANAGE_PROJECT,
@@ -55,7 +55,7 @@ def visible_statuses(call: RestCall) -> list[Status]:
 
 async def issue_types(request: Request) -> Response:
     call = RestCall.of(request, READ_WORK)
-    return respond([call.renderer.issue_type(t) for t in visible_issue_types(call)])
+    return respond([call.renderer.config.issue_type(t) for t in visible_issue_types(call)])
 
 
 async def issue_type(request: Request) -> Response:
@@ -63,7 +63,7 @@ async def issue_type(request: Request) -> Response:
     wanted = request.path_params["id"]
     for found in visible_issue_types(call):
         if found.id == wanted:
-            return respond(call.renderer.issue_type(found))
+            return respond(call.renderer.config.issue_type(found))
     raise JiraError(404, "The issue type ID is invalid or you do not have permission to view it.")
 
 
@@ -73,12 +73,14 @@ async def project_issue_types(request: Request) -> Response:
     if not project_id:
         raise JiraError(400, "The projectId parameter is required.")
     project = call.project_or_404(project_id)
-    return respond([call.renderer.issue_type(call.site.issue_types[t]) for t in project.issue_type_ids])
+    return respond(
+        [call.renderer.config.issue_type(call.site.issue_types[t]) for t in project.issue_type_ids]
+    )
 
 
 async def statuses(request: Request) -> Response:
     call = RestCall.of(request, READ_WORK)
-    return respond([call.renderer.status(s) for s in visible_statuses(call)])
+    return respond([call.renderer.config.status(s) for s in visible_statuses(call)])
 
 
 async def status(request: Request) -> Response:
@@ -86,13 +88,13 @@ async def status(request: Request) -> Response:
     wanted = request.path_params["id_or_name"]
     for found in visible_statuses(call):
         if found.id == wanted or found.name.casefold() == wanted.casefold():
-            return respond(call.renderer.status(found))
+            return respond(call.renderer.config.status(found))
     raise JiraError(404, f"The status with ID or name '{wanted}' does not exist.")
 
 
 async def status_categories(request: Request) -> Response:
     call = RestCall.of(request, READ_WORK)
-    return respond([call.renderer.status_category(category_id) for category_id in STATUS_CATEGORIES])
+    return respond([call.renderer.config.status_category(category_id) for category_id in STATUS_CATEGORIES])
 
 
 async def status_category(request: Request) -> Response:
@@ -100,13 +102,13 @@ async def status_category(request: Request) -> Response:
     wanted = request.path_params["id_or_key"]
     for category in STATUS_CATEGORIES.values():
         if wanted in (str(category.id), category.key):
-            return respond(call.renderer.status_category(category.id))
+            return respond(call.renderer.config.status_category(category.id))
     raise JiraError(404, f"The status category with ID or key '{wanted}' does not exist.")
 
 
 async def priorities(request: Request) -> Response:
     call = RestCall.of(request, READ_WORK)
-    return respond([call.renderer.priority_full(p) for p in call.site.priorities.values()])
+    return respond([call.renderer.config.priority_full(p) for p in call.site.priorities.values()])
 
 
 async def priority(request: Request) -> Response:
@@ -114,21 +116,21 @@ async def priority(request: Request) -> Response:
     found = call.site.priorities.get(request.path_params["id"])
     if found is None:
         raise JiraError(404, f"The priority with ID '{request.path_params['id']}' does not exist.")
-    return respond(call.renderer.priority_full(found))
+    return respond(call.renderer.config.priority_full(found))
 
 
 async def priority_search(request: Request) -> Response:
     call = RestCall.of(request, MANAGE_CONFIGURATION)
     start_at = query_int(request, "startAt", 0)
     max_results = query_int(request, "maxResults", 50, minimum=1, maximum=1000)
-    everything = [call.renderer.priority_full(p) for p in call.site.priorities.values()]
+    everything = [call.renderer.config.priority_full(p) for p in call.site.priorities.values()]
     values = everything[start_at : start_at + max_results]
     return respond(page_bean(call, values, start_at, max_results, len(everything)))
 
 
 async def resolutions(request: Request) -> Response:
     call = RestCall.of(request, READ_WORK)
-    return respond([call.renderer.resolution(r) for r in call.site.resolutions.values()])
+    return respond([call.renderer.config.resolution(r) for r in call.site.resolutions.values()])
 
 
 async def resolution(request: Request) -> Response:
@@ -136,7 +138,7 @@ async def resolution(request: Request) -> Response:
     found = call.site.resolutions.get(request.path_params["id"])
     if found is None:
         raise JiraError(404, f"The resolution with ID '{request.path_params['id']}' does not exist.")
-    return respond(call.renderer.resolution(found))
+    return respond(call.renderer.config.resolution(found))
 
 
 async def resolution_search(request: Request) -> Response:
@@ -144,7 +146,7 @@ async def resolution_search(request: Request) -> Response:
     start_at = query_int(request, "startAt", 0)
     max_results = query_int(request, "maxResults", 50, minimum=1, maximum=1000)
     everything = [
-        {**call.renderer.resolution(r), "default": index == 0}
+        {**call.renderer.config.resolution(r), "default": index == 0}
         for index, r in enumerate(call.site.resolutions.values())
     ]
     values = everything[start_at : start_at + max_results]
@@ -257,13 +259,13 @@ async def workflow_search(request: Request) -> Response:
     matching = [
         w for w in workflows if (not names or w.name in names) and (not query or query in w.name.casefold())
     ]
-    values = [call.renderer.workflow(w, expand) for w in matching[start_at : start_at + max_results]]
+    values = [call.renderer.projects.workflow(w, expand) for w in matching[start_at : start_at + max_results]]
     return respond(page_bean(call, values, start_at, max_results, len(matching)))
 
 
 async def fields(request: Request) -> Response:
-    call = RestCall.of(request, READ_WORK)
-    return respond([call.renderer.field(f) for f in FIELDS.values()])
+    RestCall.of(request, READ_WORK)
+    return respond([field_body(f) for f in FIELDS.values()])
 
 
 def routes() -> list[Route]:

@@ -61,7 +61,7 @@ async def project_search(request: Request) -> Response:
     if order_by.startswith("-"):
         matching.reverse()
     expand = _expand(request)
-    values = [call.renderer.project(p, expand) for p in matching[start_at : start_at + max_results]]
+    values = [call.renderer.projects.project(p, expand) for p in matching[start_at : start_at + max_results]]
     return respond(page_bean(call, values, start_at, max_results, len(matching)))
 
 
@@ -69,7 +69,10 @@ async def all_projects(request: Request) -> Response:
     call = RestCall.of(request, READ_WORK)
     expand = _expand(request)
     return respond(
-        [call.renderer.project(p, expand) for p in sorted(call.visible_projects(), key=lambda p: p.key)]
+        [
+            call.renderer.projects.project(p, expand)
+            for p in sorted(call.visible_projects(), key=lambda p: p.key)
+        ]
     )
 
 
@@ -77,9 +80,9 @@ async def project(request: Request) -> Response:
     call = RestCall.of(request, READ_WORK)
     found = call.project_or_404(request.path_params["project"])
     expand = _expand(request) | {"description", "lead", "issuetypes", "url"}
-    body = call.renderer.project(found, expand)
-    body["components"] = [call.renderer.component(found, c) for c in found.components]
-    body["versions"] = [call.renderer.project_version(found, v) for v in found.versions]
+    body = call.renderer.projects.project(found, expand)
+    body["components"] = [call.renderer.projects.component(found, c) for c in found.components]
+    body["versions"] = [call.renderer.projects.version(found, v) for v in found.versions]
     body["roles"] = {
         name: f"{call.base_url}/project/{found.id}/role/{role_id}" for role_id, name, _ in PROJECT_ROLES
     }
@@ -90,7 +93,7 @@ async def project(request: Request) -> Response:
 async def versions(request: Request) -> Response:
     call = RestCall.of(request, READ_WORK)
     found = call.project_or_404(request.path_params["project"])
-    return respond([call.renderer.project_version(found, v) for v in found.versions])
+    return respond([call.renderer.projects.version(found, v) for v in found.versions])
 
 
 async def versions_page(request: Request) -> Response:
@@ -98,7 +101,7 @@ async def versions_page(request: Request) -> Response:
     found = call.project_or_404(request.path_params["project"])
     start_at = query_int(request, "startAt", 0)
     max_results = query_int(request, "maxResults", 50, minimum=1, maximum=100)
-    everything = [call.renderer.project_version(found, v) for v in found.versions]
+    everything = [call.renderer.projects.version(found, v) for v in found.versions]
     return respond(
         page_bean(call, everything[start_at : start_at + max_results], start_at, max_results, len(everything))
     )
@@ -107,7 +110,7 @@ async def versions_page(request: Request) -> Response:
 async def components(request: Request) -> Response:
     call = RestCall.of(request, READ_WORK)
     found = call.project_or_404(request.path_params["project"])
-    return respond([call.renderer.component(found, c) for c in found.components])
+    return respond([call.renderer.projects.component(found, c) for c in found.components])
 
 
 async def components_page(request: Request) -> Response:
@@ -121,7 +124,8 @@ async def components_page(request: Request) -> Response:
             for component_id in issue.component_ids:
                 counts[component_id] = counts.get(component_id, 0) + 1
     everything = [
-        {**call.renderer.component(found, c), "issueCount": counts.get(c.id, 0)} for c in found.components
+        {**call.renderer.projects.component(found, c), "issueCount": counts.get(c.id, 0)}
+        for c in found.components
     ]
     return respond(
         page_bean(call, everything[start_at : start_at + max_results], start_at, max_results, len(everything))
@@ -142,7 +146,7 @@ async def project_statuses(request: Request) -> Response:
                 "id": type_id,
                 "name": call.site.issue_types[type_id].name,
                 "subtask": call.site.issue_types[type_id].subtask,
-                "statuses": [renderer.status(call.site.statuses[s]) for s in status_ids],
+                "statuses": [renderer.config.status(call.site.statuses[s]) for s in status_ids],
             }
             for type_id in found.issue_type_ids
         ]

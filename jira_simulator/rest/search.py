@@ -154,7 +154,7 @@ async def search_jql(request: Request) -> Response:
         if issue is None:
             continue  # deleted or no longer visible since the first page
         issues.append(
-            renderer.issue(
+            renderer.issues.issue(
                 issue, fields, expand=expand, changelog_cap=EMBEDDED_CHANGELOG_CAP, children=children
             )
         )

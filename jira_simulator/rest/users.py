@@ -24,7 +24,7 @@ def site_users(call: RestCall) -> list[User]:
 
 
 def _with_expansions(call: RestCall, user: User, expand: set[str]) -> dict[str, Any]:
-    body = call.renderer.user(user)
+    body = call.renderer.users.user(user)
     if "groups" in expand:
         groups = [g for g in call.site.groups.values() if user.account_id in g.member_ids]
         body["groups"] = {
@@ -48,7 +48,7 @@ async def users_search(request: Request) -> Response:
     start_at = query_int(request, "startAt", 0)
     max_results = query_int(request, "maxResults", SEARCH_DEFAULT, minimum=0, maximum=SEARCH_MAX)
     users = site_users(call)[start_at : start_at + max_results]
-    return respond([call.renderer.user(u) for u in users])
+    return respond([call.renderer.users.user(u) for u in users])
 
 
 async def user(request: Request) -> Response:
@@ -73,7 +73,7 @@ async def user_bulk(request: Request) -> Response:
     found = [
         call.world.users[a] for a in dict.fromkeys(account_ids) if a in on_site and a in call.world.users
     ]
-    values = [call.renderer.user(u) for u in found[start_at : start_at + max_results]]
+    values = [call.renderer.users.user(u) for u in found[start_at : start_at + max_results]]
     return respond(page_bean(call, values, start_at, max_results, len(found)))
 
 

@@ -34,7 +34,7 @@ async def comments(request: Request) -> Response:
             "startAt": start_at,
             "maxResults": max_results,
             "total": len(ordered),
-            "comments": [call.renderer.comment(issue, c) for c in page],
+            "comments": [call.renderer.work.comment(issue, c) for c in page],
         }
     )
 
@@ -44,7 +44,7 @@ async def comment(request: Request) -> Response:
     issue = call.issue_or_404(request.path_params["issue"])
     for found in issue.comments:
         if found.id == request.path_params["id"]:
-            return respond(call.renderer.comment(issue, found))
+            return respond(call.renderer.work.comment(issue, found))
     raise JiraError(404, "Can not find a comment for the id: " + request.path_params["id"] + ".")
 
 
@@ -62,7 +62,7 @@ async def issue_worklogs(request: Request) -> Response:
             "startAt": start_at,
             "maxResults": max_results,
             "total": len(matching),
-            "worklogs": [call.renderer.worklog(issue, w) for w in page],
+            "worklogs": [call.renderer.work.worklog(issue, w) for w in page],
         }
     )
 
@@ -123,13 +123,13 @@ async def worklog_list(request: Request) -> Response:
     wanted = {str(i) for i in ids}
     found = [(issue, w) for issue, w in _visible_worklogs(call) if w.id in wanted]
     found.sort(key=lambda pair: int(pair[1].id))
-    return respond([call.renderer.worklog(issue, w) for issue, w in found])
+    return respond([call.renderer.work.worklog(issue, w) for issue, w in found])
 
 
 async def transitions(request: Request) -> Response:
     call = RestCall.of(request, READ_WORK)
     issue = call.issue_or_404(request.path_params["issue"])
-    return respond({"expand": "transitions", "transitions": call.renderer.transitions(issue)})
+    return respond({"expand": "transitions", "transitions": call.renderer.issues.transitions(issue)})
 
 
 def routes() -> list[Route]:
