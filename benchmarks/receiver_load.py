@@ -399,9 +399,9 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _count_stored(path: Path) -> int:
-    from webhook_receiver.inbox import Inbox
+    from pipelines.inbox.sqlite_inbox import SQLiteInbox
 
-    inbox = Inbox(path)
+    inbox = SQLiteInbox(path)
     try:
         return inbox.stats().total
     finally:

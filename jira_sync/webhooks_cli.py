@@ -15,9 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from pipelines.config import SyncConfigError, load_sync_config
-from pipelines.webhooks.operations import SiteRegistration, run_action
+from pipelines.webhooks.operations import SiteRegistration, record_for_receiver, run_action
 from pipelines.webhooks.sites import UnknownSite, open_webhook_sites
-from webhook_receiver.registrations import WebhookRegistry
 
 COMMANDS = {
     "create": ("reconcile", "register each site's webhook, or reuse and refresh the one it has"),
@@ -88,18 +87,6 @@ def run(args: argparse.Namespace) -> int:
     if action == "observe":
         failed = failed or [r for r in rows if r.status in UNHEALTHY]
     return 1 if failed else 0
-
-
-def record_for_receiver(inbox_path: Path, rows: Sequence[SiteRegistration]) -> None:
-    """Record our webhook ids per site in the receiver's file (`webhooks.inbox`): the receiver
-    rejects deliveries whose matchedWebhookIds are not ours."""
-    registry = WebhookRegistry(inbox_path)
-    try:
-        for row in rows:
-            if row.status not in ("error", "url_conflict") and row.cloud_id:
-                registry.record(row.tenant_id, row.cloud_id, row.webhook_ids)
-    finally:
-        registry.close()
 
 
 def format_table(rows: Sequence[SiteRegistration], refresh_before: timedelta) -> str:

@@ -20,8 +20,9 @@ import uvicorn
 from starlette.applications import Starlette
 
 from pipelines.config import SyncConfigError, load_sync_config
+from pipelines.inbox import open_inbox
+from pipelines.inbox.store import InboxUnavailable
 from webhook_receiver.app import create_app
-from webhook_receiver.inbox import Inbox, InboxUnavailable
 from webhook_receiver.logging import configure_logging
 from webhook_receiver.settings import ReceiverSettings, settings_from_sync_config
 
@@ -113,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(args.config, args.inbox, args.max_body_bytes, not args.no_connect)
-        Inbox(settings.inbox_path, busy_timeout_ms=settings.busy_timeout_ms).close()  # fail fast, clearly
+        open_inbox(
+            settings.inbox_path, busy_timeout_ms=settings.busy_timeout_ms
+        ).close()  # fail fast, clearly
     except (SyncConfigError, InboxUnavailable, ValueError) as exc:
         print(f"jira-sync-receiver: {exc}", file=sys.stderr)
         return 2

@@ -23,7 +23,8 @@ import threading
 import time
 from contextlib import suppress
 
-from webhook_receiver.inbox import InboxStore, InboxUnavailable, WebhookEvent
+from pipelines.inbox.events import WebhookEvent
+from pipelines.inbox.store import InboxStore, InboxUnavailable
 from webhook_receiver.logging import log
 
 logger = logging.getLogger("webhook_receiver.inbox")

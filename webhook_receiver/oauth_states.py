@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from webhook_receiver.sqlite_db import SQLiteDatabase
+from pipelines.inbox.sqlite_db import SQLiteDatabase
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS oauth_states (

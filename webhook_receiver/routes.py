@@ -7,7 +7,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from webhook_receiver.inbox import InboxUnavailable
+from pipelines.inbox.store import InboxUnavailable
 from webhook_receiver.state import ReceiverState
 
 

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 from pipelines.auth.oauth import AtlassianOAuthClient
 from pipelines.auth.token_store import TokenStore
-from webhook_receiver.inbox import Inbox
+from pipelines.inbox import open_inbox
+from pipelines.inbox.registrations import WebhookRegistry
+from pipelines.inbox.store import InboxStore
 from webhook_receiver.inbox_writer import InboxWriter
 from webhook_receiver.logging import log
 from webhook_receiver.oauth_states import OAuthStateStore
-from webhook_receiver.registrations import WebhookRegistry
 from webhook_receiver.security import DeliveryVerifier
 from webhook_receiver.settings import ReceiverSettings
 from webhook_receiver.sites import SiteRegistry
@@ -24,7 +25,7 @@ logger = logging.getLogger("webhook_receiver")
 @dataclass
 class ReceiverState:
     settings: ReceiverSettings
-    inbox: Inbox
+    inbox: InboxStore
     writer: InboxWriter
     sites: SiteRegistry
     webhook_registry: WebhookRegistry
@@ -36,7 +37,7 @@ class ReceiverState:
 
     @classmethod
     def open(cls, settings: ReceiverSettings) -> ReceiverState:
-        inbox = Inbox(settings.inbox_path, busy_timeout_ms=settings.busy_timeout_ms)
+        inbox = open_inbox(settings.inbox_path, busy_timeout_ms=settings.busy_timeout_ms)
         webhook_registry = WebhookRegistry(settings.inbox_path, busy_timeout_ms=settings.busy_timeout_ms)
         token_store = TokenStore(settings.token_dir)
         oauth = settings.oauth

@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 import orjson
 from starlette.types import Message, Receive, Scope, Send
 
-from webhook_receiver.inbox import InboxUnavailable, WebhookEvent
+from pipelines.inbox.events import WebhookEvent
+from pipelines.inbox.store import InboxUnavailable
 from webhook_receiver.logging import log
 from webhook_receiver.payloads import PayloadError, parse_payload, site_base_url
 from webhook_receiver.security import DeliveryUnauthorized

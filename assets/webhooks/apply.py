@@ -25,9 +25,9 @@ import pyarrow as pa
 
 from assets.core.issues import delete_issues, upsert_issues
 from pipelines.config import SyncConfig
+from pipelines.inbox.events import InboxEvent
 from pipelines.jira.helpers import IssueColumns
 from pipelines.jira.pages import History, history_from_json, issue_from_json
-from webhook_receiver.inbox import InboxEvent
 
 UPSERT_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated"})
 DELETE_EVENT = "jira:issue_deleted"

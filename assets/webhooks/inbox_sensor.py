@@ -9,7 +9,7 @@ import dagster as dg
 
 from assets.resources import SyncConfigResource
 from assets.webhooks.ingest import WEBHOOK_EVENTS_KEY
-from webhook_receiver.inbox import Inbox
+from pipelines.inbox import open_inbox
 
 INBOX_SENSOR = "jira_webhook_inbox"
 # Dagster's daemon evaluates sensors about every 5 s at best; with a run's start-up this keeps a
@@ -32,7 +32,7 @@ def webhook_inbox_sensor(
     path = sync_config.load().webhooks.inbox
     if not path.exists():
         return dg.SkipReason(f"no inbox at {path} yet (the receiver creates it on its first start)")
-    inbox = Inbox(path)
+    inbox = open_inbox(path)
     try:
         stats = inbox.stats()
     finally:

@@ -12,7 +12,7 @@ from assets.core.common import core_key
 from assets.core.sql import transaction, transform_connection
 from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
 from assets.webhooks.apply import ApplySummary, apply_events
-from webhook_receiver.inbox import Inbox
+from pipelines.inbox import open_inbox
 
 WEBHOOK_EVENTS_KEY = dg.AssetKey(["jira_raw", "webhook_events"])
 BATCH_SIZE = 2000
@@ -41,7 +41,7 @@ def webhook_events(
         return dg.MaterializeResult(metadata={"events": 0, "inbox": str(sync.webhooks.inbox)})
     total = ApplySummary()
     batches, max_lag = 0, 0.0
-    inbox = Inbox(sync.webhooks.inbox)
+    inbox = open_inbox(sync.webhooks.inbox)
     try:
         with transform_connection(warehouse) as con:
             after_seq = 0

@@ -13,9 +13,8 @@ import dagster as dg
 import duckdb
 
 from assets.resources import WAREHOUSE_POOL, JiraSecretsResource, SyncConfigResource, WarehouseResource
-from pipelines.webhooks.operations import SiteRegistration, run_action
+from pipelines.webhooks.operations import SiteRegistration, record_for_receiver, run_action
 from pipelines.webhooks.sites import open_webhook_sites
-from webhook_receiver.registrations import WebhookRegistry
 
 REGISTRATIONS_KEY = dg.AssetKey(["jira", "webhook_registrations"])
 EXPIRY_CHECK = "webhook_expiry"
@@ -114,17 +113,6 @@ def webhook_registrations(
             description="; ".join(f"{r.tenant_id}/{r.site_name}: {r.detail}" for r in failed),
             metadata={"failed_sites": [f"{r.tenant_id}/{r.site_name}" for r in failed]},
         )
-
-
-def record_for_receiver(inbox_path, rows: list[SiteRegistration]) -> None:
-    """Tell the receiver which webhook ids are ours per site (it rejects deliveries of others)."""
-    registry = WebhookRegistry(inbox_path)
-    try:
-        for row in rows:
-            if row.status not in ("error", "url_conflict") and row.cloud_id:
-                registry.record(row.tenant_id, row.cloud_id, row.webhook_ids)
-    finally:
-        registry.close()
 
 
 def expiry_check(rows: list[SiteRegistration], refresh_before: timedelta) -> dg.AssetCheckResult:

@@ -7,11 +7,13 @@ to surface it (CLI exit code, Dagster asset check and failed run).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Literal
 
+from pipelines.inbox.registrations import WebhookRegistry
 from pipelines.webhooks.client import DynamicWebhookClient, WebhookAdminError
 from pipelines.webhooks.lifecycle import (
     RegistrationStatus,
@@ -83,6 +85,18 @@ def run_action(site: WebhookSite, action: Action, *, refresh_before: timedelta, 
         return operation()
     except WebhookAdminError as exc:
         return _row(site, status="error", action="failed", detail=str(exc))
+
+
+def record_for_receiver(inbox_path: Path, rows: Sequence[SiteRegistration]) -> None:
+    """Record our webhook ids per site beside the inbox (`webhooks.inbox`): the receiver refuses
+    deliveries whose matchedWebhookIds are not ours. Sites in error keep what was recorded."""
+    registry = WebhookRegistry(inbox_path)
+    try:
+        for row in rows:
+            if row.status not in ("error", "url_conflict") and row.cloud_id:
+                registry.record(row.tenant_id, row.cloud_id, row.webhook_ids)
+    finally:
+        registry.close()
 
 
 def _observe(site: WebhookSite, refresh_before: timedelta, action: str, detail: str = "") -> SiteRegistration:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from jira_sync.webhooks_cli import main
+from pipelines.inbox.registrations import WebhookRegistry
 from tests.pipelines.webhooks.webhook_lifecycle_kit import make_stack, simulator
-from webhook_receiver.registrations import WebhookRegistry
 
 
 @pytest.fixture(scope="module")

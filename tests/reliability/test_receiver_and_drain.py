@@ -27,9 +27,9 @@ import orjson
 import pytest
 
 from jira_sync.demo_world import TENANT
+from pipelines.inbox.sqlite_inbox import SQLiteInbox
 from tests.reliability.reliability_kit import failure_message, issue_delivery, report
 from tests.reliability.webhook_world import webhook_world
-from webhook_receiver.inbox import Inbox
 
 # a long scenario: `make chaos` runs it, `make test` (-m "not slow") does not
 pytestmark = [pytest.mark.chaos, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -119,7 +119,7 @@ def test_receiver_and_drain_at_full_speed_at_once(tmp_path: Path) -> None:
             post_seconds = time.monotonic() - began
             poster.join()
             during_load = len(drains)
-            inbox = Inbox(world.inbox)
+            inbox = SQLiteInbox(world.inbox)
             try:
                 while inbox.stats().pending:
                     result = world.ingest()

@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from pipelines.inbox.sqlite_inbox import SQLiteInbox
 from tests.reliability.reliability_kit import report
 from tests.webhook_receiver.receiver_testkit import (
     ALPHA_URL,
@@ -36,7 +37,6 @@ from tests.webhook_receiver.receiver_testkit import (
     make_settings,
 )
 from webhook_receiver.app import create_app
-from webhook_receiver.inbox import Inbox
 from webhook_receiver.settings import ReceiverSettings
 
 URL = "/webhooks/jira/acme"
@@ -64,7 +64,7 @@ class Target:
     def __init__(self, settings: ReceiverSettings, client: TestClient) -> None:
         self.settings = settings
         self.client = client
-        self.inbox = Inbox(settings.inbox_path)
+        self.inbox = SQLiteInbox(settings.inbox_path)
         self.statuses: Counter = Counter()
         self.valid_sent = 0
 

@@ -29,11 +29,12 @@ from starlette.testclient import TestClient
 
 from jira_sync.demo_world import TENANT
 from pipelines.config import load_sync_config
+from pipelines.inbox.events import InboxEvent
+from pipelines.inbox.registrations import WebhookRegistry
+from pipelines.inbox.sqlite_inbox import SQLiteInbox
 from tests.reliability.reliability_kit import failure_message, report, wait_until
 from tests.reliability.webhook_world import WebhookWorld, webhook_world
 from webhook_receiver.app import create_app
-from webhook_receiver.inbox import Inbox, InboxEvent
-from webhook_receiver.registrations import WebhookRegistry
 from webhook_receiver.settings import settings_from_sync_config
 
 # a long scenario: `make chaos` runs it, `make test` (-m "not slow") does not
@@ -115,7 +116,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
             change("PUT", f"sites/globex/issues/{globex_ids[0]}", {"summary": "globex edit"})
             transition("globex", globex_ids[0])
             touched = [("acme", first), ("acme", doomed), ("acme", created["id"]), ("globex", globex_ids[0])]
-            inbox = Inbox(world.inbox)
+            inbox = SQLiteInbox(world.inbox)
             try:
                 wait_until(
                     lambda: inbox.stats().pending >= 10,
@@ -181,7 +182,7 @@ def replay(recorded: Recorded, workdir: Path, order: list[tuple[int, int]], cuts
                 assert rows == ([state] if state else []), (table, issue_id, order, cuts)
         stored = con.execute("SELECT count(*) FROM jira_raw.webhook_events").fetchone()[0]
     assert stored == len(recorded.deliveries)
-    inbox = Inbox(inbox_path)
+    inbox = SQLiteInbox(inbox_path)
     assert inbox.stats().pending == 0
     inbox.close()
     return {"posts": len(order), "ingest_runs": runs}

@@ -27,9 +27,9 @@ from assets.webhooks.ingest import WEBHOOK_EVENTS_KEY
 from jira_sync.demo_world import TENANT, ConnectedDemo, DemoOptions, connected_demo, free_loopback_port
 from jira_sync.main_job import QUIET
 from pipelines.config import load_sync_config
+from pipelines.inbox.registrations import WebhookRegistry
 from tests.reliability.reliability_kit import REPO, dagster_home, main_job_in_process, scenario_sync_file
 from tests.webhook_receiver.receiver_testkit import bearer, delivery_headers
-from webhook_receiver.registrations import WebhookRegistry
 
 
 @dataclass

@@ -11,7 +11,7 @@ import jwt
 import orjson
 from pydantic import SecretStr
 
-from webhook_receiver.inbox import WebhookEvent
+from pipelines.inbox.events import WebhookEvent
 from webhook_receiver.settings import DeclaredSite, OAuthApp, ReceiverSettings, TenantSites
 
 

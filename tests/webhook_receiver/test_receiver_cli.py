@@ -15,6 +15,7 @@ import psutil
 import pytest
 from starlette.testclient import TestClient
 
+from pipelines.inbox.sqlite_inbox import SQLiteInbox
 from tests.webhook_receiver.receiver_servers import ROOT, free_port, write_alpha_sync_file
 from tests.webhook_receiver.receiver_testkit import (
     ALPHA_URL,
@@ -25,7 +26,6 @@ from tests.webhook_receiver.receiver_testkit import (
 )
 from webhook_receiver import cli
 from webhook_receiver.cli import main, worker_app
-from webhook_receiver.inbox import Inbox
 
 
 def test_missing_sync_file_exits_2_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -143,7 +143,7 @@ def test_workers_share_one_inbox(tmp_path: Path) -> None:
             if child.is_running():
                 child.kill()
         log.close()
-    inbox = Inbox(inbox_path)
+    inbox = SQLiteInbox(inbox_path)
     try:
         assert inbox.stats().total == 150
     finally:

@@ -13,9 +13,10 @@ import httpx
 from jira_simulator.process import SimulatorProcess
 from pipelines.auth.oauth import ADMIN_SCOPES, REQUIRED_SCOPES
 from pipelines.auth.token_store import TokenStore
+from pipelines.inbox.events import InboxEvent
+from pipelines.inbox.registrations import WebhookRegistry
+from pipelines.inbox.sqlite_inbox import SQLiteInbox
 from tests.webhook_receiver.receiver_servers import ReceiverProcess, write_sync_file
-from webhook_receiver.inbox import Inbox, InboxEvent
-from webhook_receiver.registrations import WebhookRegistry
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 30.0, what: str = "condition") -> object:
@@ -49,7 +50,7 @@ def connect_tenant(receiver: ReceiverProcess, sim: SimulatorProcess) -> None:
 
 
 def events_for(inbox_path: Path, issue_key: str) -> list[InboxEvent]:
-    inbox = Inbox(inbox_path)
+    inbox = SQLiteInbox(inbox_path)
     try:
         return [event for event in inbox.pending(limit=10_000) if event.issue_key == issue_key]
     finally:

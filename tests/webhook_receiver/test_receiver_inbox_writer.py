@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.inbox.events import WebhookEvent
+from pipelines.inbox.sqlite_inbox import SQLiteInbox
+from pipelines.inbox.store import InboxUnavailable
 from tests.webhook_receiver.receiver_testkit import make_event
-from webhook_receiver.inbox import Inbox, InboxUnavailable, WebhookEvent
 from webhook_receiver.inbox_writer import InboxWriter
 
 
-class FlakyInbox(Inbox):
+class FlakyInbox(SQLiteInbox):
     """A real inbox whose next transaction fails, as a full disk or a stuck lock would."""
 
     fail_next = False
@@ -26,7 +28,7 @@ class FlakyInbox(Inbox):
 
 
 def test_concurrent_writes_share_commits_and_are_all_durable(tmp_path: Path) -> None:
-    inbox = Inbox(tmp_path / "inbox.sqlite")
+    inbox = SQLiteInbox(tmp_path / "inbox.sqlite")
     writer = InboxWriter(inbox)
     writer.start()
 
@@ -41,14 +43,14 @@ def test_concurrent_writes_share_commits_and_are_all_durable(tmp_path: Path) -> 
     assert writer.committed_events == 300
     assert writer.commits < 300  # batched: fewer synced transactions than requests
     # durable: a fresh connection (as after a restart) sees every acknowledged event
-    reopened = Inbox(inbox.path)
+    reopened = SQLiteInbox(inbox.path)
     assert reopened.stats().total == 300
     reopened.close()
     inbox.close()
 
 
 def test_duplicates_resolve_false_even_within_one_batch(tmp_path: Path) -> None:
-    inbox = Inbox(tmp_path / "inbox.sqlite")
+    inbox = SQLiteInbox(tmp_path / "inbox.sqlite")
     writer = InboxWriter(inbox)
     writer.start()
 
@@ -83,7 +85,7 @@ def test_failed_transaction_fails_every_waiting_request_then_recovers(tmp_path: 
 
 
 def test_a_value_the_database_refuses_fails_only_its_own_request(tmp_path: Path) -> None:
-    inbox = Inbox(tmp_path / "inbox.sqlite")
+    inbox = SQLiteInbox(tmp_path / "inbox.sqlite")
     writer = InboxWriter(inbox)
     writer.start()
     poison = make_event("poison")._replace(jira_timestamp_ms=2**70)  # no SQLite INTEGER holds it
@@ -103,7 +105,7 @@ def test_a_value_the_database_refuses_fails_only_its_own_request(tmp_path: Path)
 
 
 def test_write_after_stop_is_refused(tmp_path: Path) -> None:
-    inbox = Inbox(tmp_path / "inbox.sqlite")
+    inbox = SQLiteInbox(tmp_path / "inbox.sqlite")
     writer = InboxWriter(inbox)
     writer.start()
     writer.stop()

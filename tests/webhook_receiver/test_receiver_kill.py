@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import orjson
 
+from pipelines.inbox.sqlite_inbox import SQLiteInbox
 from tests.webhook_receiver.receiver_servers import ReceiverProcess, write_alpha_sync_file
 from tests.webhook_receiver.receiver_testkit import CLIENT_ID, CLIENT_SECRET, bearer, issue_payload
-from webhook_receiver.inbox import Inbox
 
 CONCURRENCY = 16
 KILL_AFTER_ACKS = 250
@@ -100,7 +100,7 @@ def test_every_acknowledged_delivery_survives_sigkill_exactly_once(tmp_path: Pat
                 allowed = {"duplicate"} if identifier in acked else {"stored", "duplicate"}
                 assert response.json()["status"] in allowed
 
-    inbox = Inbox(inbox_path)
+    inbox = SQLiteInbox(inbox_path)
     try:
         stored = inbox.pending(limit=100_000)
     finally:

@@ -18,6 +18,9 @@ from starlette.testclient import TestClient
 
 from pipelines.auth.oauth import AccessibleSite, TokenSet
 from pipelines.auth.token_store import TokenStore
+from pipelines.inbox.events import EventKey
+from pipelines.inbox.registrations import WebhookRegistry
+from pipelines.inbox.sqlite_inbox import SQLiteInbox
 from tests.webhook_receiver.receiver_testkit import (
     ALPHA_URL,
     BETA_URL,
@@ -27,8 +30,6 @@ from tests.webhook_receiver.receiver_testkit import (
     make_settings,
 )
 from webhook_receiver.app import create_app
-from webhook_receiver.inbox import EventKey, Inbox
-from webhook_receiver.registrations import WebhookRegistry
 from webhook_receiver.settings import ReceiverSettings
 
 URL = "/webhooks/jira/acme"
@@ -46,7 +47,7 @@ def client(settings: ReceiverSettings) -> Iterator[TestClient]:
 
 
 def stored_events(settings: ReceiverSettings) -> list:
-    inbox = Inbox(settings.inbox_path)
+    inbox = SQLiteInbox(settings.inbox_path)
     try:
         return inbox.pending(limit=10_000)
     finally:

@@ -14,6 +14,7 @@ import pytest
 
 from assets.webhooks.lifecycle_sensor import WORK_TAG, webhook_lifecycle_sensor
 from assets.webhooks.registrations import webhook_registrations
+from pipelines.inbox.sqlite_inbox import SQLiteInbox
 from tests.assets.webhooks.dagster_kit import resources, run_request
 from tests.pipelines.webhooks.webhook_lifecycle_kit import (
     ALL_SCOPES,
@@ -22,7 +23,6 @@ from tests.pipelines.webhooks.webhook_lifecycle_kit import (
     simulator,
     wait_for,
 )
-from webhook_receiver.inbox import Inbox
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def test_ninety_days_with_the_sensor_ticking(stack, sim):
             expires_ms = webhook["expirationDate"]
             assert expires_ms - stack.jira_now_ms() > 7 * 86_400_000, f"day {day}: not refreshed in time"
 
-            inbox = Inbox(stack.inbox)
+            inbox = SQLiteInbox(stack.inbox)
             before = inbox.stats().last_seq
             sim.admin("PUT", f"sites/acme/issues/{issue_id}", {"summary": f"day {day}"})
             wait_for(lambda: inbox.stats().last_seq > before, what=f"the day-{day} delivery in the inbox")  # noqa: B023

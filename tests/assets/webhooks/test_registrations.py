@@ -7,9 +7,9 @@ import duckdb
 import pytest
 
 from assets.webhooks.registrations import EXPIRY_CHECK, webhook_registrations
+from pipelines.inbox.registrations import WebhookRegistry
 from tests.assets.webhooks.dagster_kit import check_result, resources
 from tests.pipelines.webhooks.webhook_lifecycle_kit import ALL_SCOPES, make_stack, simulator
-from webhook_receiver.registrations import WebhookRegistry
 
 
 @pytest.fixture(scope="module")

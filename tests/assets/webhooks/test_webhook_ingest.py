@@ -20,9 +20,10 @@ from assets.webhooks.apply import apply_events
 from assets.webhooks.inbox_sensor import webhook_inbox_sensor
 from assets.webhooks.ingest import WEBHOOK_EVENTS_KEY
 from assets.webhooks.miss_rate import MISS_RATE_CHECK
+from pipelines.inbox.events import EventKey, WebhookEvent
+from pipelines.inbox.sqlite_inbox import SQLiteInbox
 from tests.assets.webhooks.dagster_kit import check_result, failure, resources, run_request
 from tests.pipelines.webhooks.webhook_lifecycle_kit import Receiver, Stack, make_stack, simulator, wait_for
-from webhook_receiver.inbox import EventKey, Inbox, WebhookEvent
 
 INITIAL_IMPORT = [
     "jira_raw/sites",
@@ -91,7 +92,7 @@ class Synced:
 
     def change(self, method: str, path: str, body: dict | None = None, deliveries: int = 1) -> dict:
         """Change the simulator's world and wait until its deliveries are in the inbox."""
-        inbox = Inbox(self.stack.inbox)
+        inbox = SQLiteInbox(self.stack.inbox)
         try:
             before = inbox.stats().total
             answer = self.stack.sim.admin(method, path, body)
@@ -210,7 +211,7 @@ def test_delete_removes_the_issue_everywhere_and_records_why(synced):
 
 def test_old_or_out_of_order_events_never_overwrite_newer_data(synced):
     issue_id = _acme_issue_ids(synced)[4]
-    inbox = Inbox(synced.stack.inbox)
+    inbox = SQLiteInbox(synced.stack.inbox)
     mark = inbox.stats().last_seq
     synced.change("PUT", f"sites/acme/issues/{issue_id}", {"summary": "older"})
     synced.change("PUT", f"sites/acme/issues/{issue_id}", {"summary": "newer"})
@@ -243,7 +244,7 @@ def test_a_batch_applied_twice_changes_nothing(synced):
     keys = synced.query(
         "SELECT tenant_id, cloud_id, webhook_identifier FROM jira_raw.webhook_events ORDER BY received_at"
     )
-    inbox = Inbox(synced.stack.inbox)
+    inbox = SQLiteInbox(synced.stack.inbox)
     events = [inbox.get(EventKey(*key)) for key in keys]
     inbox.close()
     tables = [

@@ -1,4 +1,4 @@
-"""Recorded webhook registrations and OAuth connect states in the receiver's SQLite file."""
+"""OAuth connect states in the receiver's SQLite file: single use, expiring, shared by processes."""
 
 from __future__ import annotations
 
@@ -6,19 +6,6 @@ import sqlite3
 from pathlib import Path
 
 from webhook_receiver.oauth_states import ConnectState, OAuthStateStore
-from webhook_receiver.registrations import WebhookRegistry
-
-
-def test_record_replaces_a_sites_ids(tmp_path: Path) -> None:
-    registry = WebhookRegistry(tmp_path / "inbox.sqlite")
-    registry.record("acme", "c1", [1000, 1001, 1000])
-    registry.record("acme", "c2", [5])
-    assert registry.webhook_ids("acme", "c1") == {1000, 1001}
-    registry.record("acme", "c1", [2000])
-    assert registry.all() == {("acme", "c1"): frozenset({2000}), ("acme", "c2"): frozenset({5})}
-    registry.record("acme", "c2", [])
-    assert registry.webhook_ids("acme", "c2") == frozenset()
-    registry.close()
 
 
 def test_connect_states_are_single_use_expiring_and_bound_to_the_tenant(tmp_path: Path) -> None:

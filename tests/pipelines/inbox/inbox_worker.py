@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from webhook_receiver.inbox import Inbox, WebhookEvent
+from pipelines.inbox.events import WebhookEvent
+from pipelines.inbox.sqlite_inbox import SQLiteInbox
 
 
 def write_many(path: str, identifiers: list[str]) -> int:
     """Store each identifier in its own transaction; returns how many this process stored first."""
-    store = Inbox(path)
+    store = SQLiteInbox(path)
     try:
         stored = 0
         for identifier in identifiers:

@@ -12,20 +12,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.webhook_receiver.inbox_worker import write_many
+from pipelines.inbox import sqlite_inbox as inbox_module
+from pipelines.inbox.events import EventKey
+from pipelines.inbox.sqlite_inbox import SQLiteInbox
+from pipelines.inbox.store import InboxUnavailable
+from tests.pipelines.inbox.inbox_worker import write_many
 from tests.webhook_receiver.receiver_testkit import make_event
-from webhook_receiver import inbox as inbox_module
-from webhook_receiver.inbox import EventKey, Inbox, InboxUnavailable
 
 
 @pytest.fixture
 def inbox(tmp_path: Path):
-    store = Inbox(tmp_path / "inbox.sqlite")
+    store = SQLiteInbox(tmp_path / "inbox.sqlite")
     yield store
     store.close()
 
 
-def test_store_is_idempotent_per_site_identifier(inbox: Inbox) -> None:
+def test_store_is_idempotent_per_site_identifier(inbox: SQLiteInbox) -> None:
     assert inbox.store([make_event("a"), make_event("b")]) == [True, True]
     assert inbox.store([make_event("a"), make_event("c")]) == [False, True]
     # the same identifier from another site is a different delivery
@@ -51,7 +53,7 @@ def test_store_reports_exactly_the_first_delivery_of_each_key_as_new(
     seen: set[tuple[str, str]] = set()
     with tempfile.TemporaryDirectory() as directory, pytest.MonkeyPatch.context() as patch:
         patch.setattr(inbox_module, "_INSERT_CHUNK", chunk)
-        store = Inbox(Path(directory) / "inbox.sqlite")
+        store = SQLiteInbox(Path(directory) / "inbox.sqlite")
         try:
             for batch in batches:
                 expected = []
@@ -66,7 +68,7 @@ def test_store_reports_exactly_the_first_delivery_of_each_key_as_new(
             store.close()
 
 
-def test_stored_event_round_trips_every_column(inbox: Inbox) -> None:
+def test_stored_event_round_trips_every_column(inbox: SQLiteInbox) -> None:
     original = make_event("round-trip", issue_id="10042")
     inbox.store([original])
     stored = inbox.get(original.key)
@@ -81,7 +83,7 @@ def test_stored_event_round_trips_every_column(inbox: Inbox) -> None:
     assert stored.drained_at is None
 
 
-def test_pending_and_mark_drained(inbox: Inbox) -> None:
+def test_pending_and_mark_drained(inbox: SQLiteInbox) -> None:
     inbox.store([make_event(f"id-{n}") for n in range(5)])
     first = inbox.pending(limit=2)
     assert [event.identifier for event in first] == ["id-0", "id-1"]
@@ -103,12 +105,12 @@ def test_pending_and_mark_drained(inbox: Inbox) -> None:
     assert stats.oldest_pending_received_at == make_event("x").received_at
 
 
-def test_mark_drained_rejects_bare_identifiers(inbox: Inbox) -> None:
+def test_mark_drained_rejects_bare_identifiers(inbox: SQLiteInbox) -> None:
     with pytest.raises(TypeError, match="unique within one site"):
         inbox.mark_drained(["id-0"])  # type: ignore[list-item]
 
 
-def test_purge_drained_keeps_pending(inbox: Inbox) -> None:
+def test_purge_drained_keeps_pending(inbox: SQLiteInbox) -> None:
     inbox.store([make_event("old"), make_event("pending")])
     inbox.mark_drained([EventKey("acme", "cloud-a", "old")])
     assert inbox.purge_drained(timedelta(days=1)) == 0  # drained just now: kept
@@ -117,7 +119,7 @@ def test_purge_drained_keeps_pending(inbox: Inbox) -> None:
     assert inbox.stats().total == 1
 
 
-def test_inbox_file_is_wal_with_synced_commits(inbox: Inbox) -> None:
+def test_inbox_file_is_wal_with_synced_commits(inbox: SQLiteInbox) -> None:
     connection = sqlite3.connect(inbox.path)
     try:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -129,12 +131,12 @@ def test_unopenable_path_names_the_file(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("x")
     with pytest.raises(InboxUnavailable, match=r"not-a-directory/inbox\.sqlite.*webhooks\.inbox"):
-        Inbox(blocker / "inbox.sqlite")
+        SQLiteInbox(blocker / "inbox.sqlite")
 
 
 def test_store_fails_cleanly_while_another_writer_holds_the_lock(tmp_path: Path) -> None:
     path = tmp_path / "inbox.sqlite"
-    inbox = Inbox(path, busy_timeout_ms=50)
+    inbox = SQLiteInbox(path, busy_timeout_ms=50)
     blocker = sqlite3.connect(path, isolation_level=None)
     try:
         blocker.execute("BEGIN IMMEDIATE")
@@ -150,14 +152,14 @@ def test_store_fails_cleanly_while_another_writer_holds_the_lock(tmp_path: Path)
 
 def test_processes_share_one_inbox_file_without_losing_or_doubling(tmp_path: Path) -> None:
     path = str(tmp_path / "shared.sqlite")
-    Inbox(path).close()
+    SQLiteInbox(path).close()
     identifiers = [f"evt-{n}" for n in range(150)]
     context = multiprocessing.get_context("spawn")
     with context.Pool(2) as pool:
         # both processes write every identifier: each must be stored exactly once overall
         stored_counts = pool.starmap(write_many, [(path, identifiers), (path, list(reversed(identifiers)))])
     assert sum(stored_counts) == len(identifiers)
-    inbox = Inbox(path)
+    inbox = SQLiteInbox(path)
     try:
         assert inbox.stats().total == len(identifiers)
         assert sorted(e.identifier for e in inbox.pending(limit=1000)) == sorted(identifiers)

@@ -1,29 +1,26 @@
-"""The durable webhook inbox: accepted deliveries wait here until Dagster drains them into DuckDB.
+"""The SQLite webhook inbox: accepted deliveries wait here until Dagster drains them into DuckDB.
 
 The receiver never opens the warehouse (DuckDB allows one writing process per file); it commits
 each accepted event here before it answers 2xx, and the Dagster drain reads `pending()` and calls
 `mark_drained()` after its warehouse commit.
 
-`InboxStore` is the interface the receiver and the drain use; `Inbox` is its embedded SQLite
-implementation (WAL, `synchronous=FULL`, `busy_timeout`, `BEGIN IMMEDIATE`). Several receiver
-processes on one host share one inbox file; across hosts, a database-backed `InboxStore`
-(e.g. PostgreSQL with the same table and `INSERT ... ON CONFLICT DO NOTHING`) slots in.
+`SQLiteInbox` implements `InboxStore` (pipelines/inbox/store.py) with one embedded file (WAL,
+`synchronous=FULL`, `busy_timeout`, `BEGIN IMMEDIATE`). Several receiver processes on one host
+share one inbox file; across hosts, a database-backed `InboxStore` slots in.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
-from typing import NamedTuple, Protocol
 
-import orjson
-
-from webhook_receiver.sqlite_db import SQLiteDatabase, StorageUnavailable
+from pipelines.inbox.events import EventKey, InboxEvent, InboxStats, WebhookEvent
+from pipelines.inbox.sqlite_db import SQLiteDatabase, StorageUnavailable
+from pipelines.inbox.store import InboxUnavailable
 
 SCHEMA_VERSION = 1
 
@@ -54,98 +51,6 @@ _COLUMNS = (
     "seq, tenant_id, cloud_id, identifier, event, issue_id, issue_key, jira_timestamp, "
     "received_at, retry_count, payload, drained_at"
 )
-
-
-# Raised when the inbox cannot be written; the receiver answers 503 so Jira retries the delivery.
-InboxUnavailable = StorageUnavailable
-
-
-class EventKey(NamedTuple):
-    """Identifies one delivery: Jira's identifier is unique within a site, not globally."""
-
-    tenant_id: str
-    cloud_id: str
-    identifier: str
-
-
-class WebhookEvent(NamedTuple):
-    """A validated delivery, as the receiver stores it (immutable; a tuple is built on every
-    request three times faster than a frozen dataclass)."""
-
-    tenant_id: str
-    cloud_id: str
-    identifier: str
-    event: str
-    issue_id: str
-    issue_key: str | None
-    jira_timestamp_ms: int
-    received_at: datetime
-    retry_count: int
-    payload_json: str
-
-    @property
-    def key(self) -> EventKey:
-        return EventKey(self.tenant_id, self.cloud_id, self.identifier)
-
-
-@dataclass(frozen=True, slots=True)
-class InboxEvent:
-    """A stored delivery, as the drain reads it (`seq` orders arrivals within one inbox)."""
-
-    seq: int
-    tenant_id: str
-    cloud_id: str
-    identifier: str
-    event: str
-    issue_id: str
-    issue_key: str | None
-    jira_timestamp_ms: int
-    received_at: datetime
-    retry_count: int
-    payload_json: str
-    drained_at: datetime | None
-
-    @property
-    def key(self) -> EventKey:
-        return EventKey(self.tenant_id, self.cloud_id, self.identifier)
-
-    @property
-    def jira_timestamp(self) -> datetime:
-        return datetime.fromtimestamp(self.jira_timestamp_ms / 1000, tz=UTC)
-
-    def payload(self) -> dict:
-        """The delivery's JSON body, parsed."""
-        return orjson.loads(self.payload_json)
-
-
-@dataclass(frozen=True, slots=True)
-class InboxStats:
-    total: int
-    pending: int
-    drained: int
-    last_seq: int  # highest seq stored so far (0 when empty): a cheap cursor for sensors
-    oldest_pending_received_at: datetime | None
-    last_received_at: datetime | None
-
-
-class InboxStore(Protocol):
-    """What the receiver and the Dagster drain need from an inbox, whatever stores it."""
-
-    def store(self, events: Sequence[WebhookEvent]) -> list[bool]:
-        """Commit all events in one transaction; True where newly stored, False for a duplicate."""
-        ...
-
-    def pending(self, limit: int = 1000, *, after_seq: int = 0) -> list[InboxEvent]: ...
-
-    def mark_drained(self, keys: Iterable[EventKey | InboxEvent]) -> int: ...
-
-    def stats(self) -> InboxStats: ...
-
-    def heartbeat(self, receiver: str) -> None:
-        """Prove the inbox is writable now (a committed write), recording who checked."""
-        ...
-
-    def close(self) -> None: ...
 
 
 def _iso(moment: datetime) -> str:
@@ -241,7 +146,7 @@ def _event_key(item: EventKey | InboxEvent | WebhookEvent) -> EventKey:
     )
 
 
-class Inbox:
+class SQLiteInbox:
     """The SQLite inbox (one WAL file): safe for many threads and processes at once.
 
     Every commit is synced (`synchronous=FULL`), so an event acknowledged by the receiver survives
@@ -259,7 +164,7 @@ class Inbox:
             ) from exc
 
     def __repr__(self) -> str:
-        return f"Inbox({str(self.path)!r})"
+        return f"SQLiteInbox({str(self.path)!r})"
 
     def store(self, events: Sequence[WebhookEvent]) -> list[bool]:
         """Commit a batch; True where newly stored, False for an identifier already stored.

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from webhook_receiver.sqlite_db import SQLiteDatabase
+from pipelines.inbox.sqlite_db import SQLiteDatabase
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS webhook_registrations (

@@ -1,0 +1,37 @@
+"""The inbox interface the receiver and the Dagster drain depend on, whatever stores it.
+
+`SQLiteInbox` (one WAL file on the receiver's host) implements it; a database-backed store for
+receivers on several hosts implements the same methods
+(`pipelines.inbox.open_inbox` picks one from the configured location).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from pipelines.inbox.events import EventKey, InboxEvent, InboxStats, WebhookEvent
+from pipelines.inbox.sqlite_db import StorageUnavailable
+
+# Raised when the inbox cannot be written; the receiver answers 503 so Jira retries the delivery.
+InboxUnavailable = StorageUnavailable
+
+
+class InboxStore(Protocol):
+    """What the receiver and the Dagster drain need from an inbox, whatever stores it."""
+
+    def store(self, events: Sequence[WebhookEvent]) -> list[bool]:
+        """Commit all events in one transaction; True where newly stored, False for a duplicate."""
+        ...
+
+    def pending(self, limit: int = 1000, *, after_seq: int = 0) -> list[InboxEvent]: ...
+
+    def mark_drained(self, keys: Iterable[EventKey | InboxEvent]) -> int: ...
+
+    def stats(self) -> InboxStats: ...
+
+    def heartbeat(self, receiver: str) -> None:
+        """Prove the inbox is writable now (a committed write), recording who checked."""
+        ...
+
+    def close(self) -> None: ...
