@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jira_simulator import mutations
+from jira_simulator.clock import MAX_SPEED
 from jira_simulator.history import UNSET
 from jira_simulator.model import Group, Issue, Organization, Site, Team, User, World
 from jira_simulator.mutations import IssueChanges, MutationError
@@ -150,6 +151,12 @@ class ClockAdvance(_Strict):
         return self
 
 
+class ClockSpeed(_Strict):
+    """Simulated seconds per wall second (60: a simulated hour passes in a wall minute)."""
+
+    speed: float = Field(gt=0, le=MAX_SPEED)
+
+
 def issue_body(issue: Issue) -> dict:
     return {"id": issue.id, "key": issue.key, "updated_ms": issue.updated_ms}
 
@@ -225,6 +232,7 @@ class AdminApi:
             ("/_sim/sites/{site}/projects/{project}/hidden-from/{account_id}", self.unhide_project, "DELETE"),
             ("/_sim/clock", self.clock, "GET"),
             ("/_sim/clock/advance", self.advance_clock, "POST"),
+            ("/_sim/clock/speed", self.set_clock_speed, "PUT"),
         ]
         return [Route(path, _guarded(handler), methods=[method]) for path, handler, method in table]
 
@@ -345,6 +353,7 @@ class AdminApi:
             "now_ms": now,
             "now": datetime.fromtimestamp(now / 1000, UTC).isoformat(timespec="milliseconds"),
             "offset_ms": self.world.clock.offset_ms,
+            "speed": self.world.clock.speed,
         }
 
     async def clock(self, request: Request) -> Response:
@@ -357,6 +366,11 @@ class AdminApi:
             raise MutationError("the simulated clock only moves forward")
         with self.world.lock:
             self.world.clock.advance(int(seconds * 1000))
+        return JSONResponse(self._clock_body())
+
+    async def set_clock_speed(self, request: Request) -> Response:
+        body = await _body(request, ClockSpeed)
+        self.world.clock.set_speed(body.speed)
         return JSONResponse(self._clock_body())
 
 

@@ -56,6 +56,8 @@ class CollapseSlashes:
 
 def create_app(world: World, *, options: SimulatorOptions) -> Starlette:
     indexes = Indexes(world)
+    if options.clock_speed != world.clock.speed:
+        world.clock.set_speed(options.clock_speed)
     fault_state = FaultState(options, world)
     request_log = RequestLog()
     webhook_service = webhooks.service(world, options)  # delivery workers run in the app's lifespan

@@ -61,7 +61,14 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("--latency-ms", type=int, default=0, help="added to every Jira request")
     faults.add_argument(
         "--rate-limit",
-        help="e.g. 'burst=100' (requests/s per endpoint) and/or 'points=65000' (per hour, OAuth)",
+        help="e.g. 'burst=100' (requests/s per endpoint) and/or 'points=65000' (per hour, OAuth); "
+        "'pool=tenant' for per-site pools, 'points[acme]=120000' per site, 'headers=structured|beta'",
+    )
+    faults.add_argument(
+        "--clock-speed",
+        type=float,
+        default=1.0,
+        help="simulated seconds per wall second (60: a quota hour passes in a wall minute)",
     )
     faults.add_argument("--fault-rate-5xx", type=float, default=0.0, help="probability of a 5xx answer")
     faults.add_argument("--drop-rate", type=float, default=0.0, help="probability of a dropped connection")
@@ -89,6 +96,7 @@ def options_from(args: argparse.Namespace) -> SimulatorOptions:
         retry_after_seconds=args.retry_after if serving else 1,
         rate_limit=parse_rate_limit(args.rate_limit if serving else None),
         webhook_retry_backoff_seconds=args.webhook_retry_backoff if serving else 1.0,
+        clock_speed=args.clock_speed if serving else 1.0,
     )
 
 

@@ -6,13 +6,12 @@ while the server runs. In order, per request:
 1. latency: `await asyncio.sleep`, so concurrent requests overlap as they do over a WAN;
 2. a dropped connection (`drop_rate`): the socket is closed with no response at all;
 3. the hourly points quota (OAuth gateway traffic `/ex/jira/...` only; API-token traffic is
-   exempt, as in Atlassian's 2026 model): once the hour's points are spent every request gets
-   429 `jira-quota-global-based` until the top of the next UTC hour of the simulated clock.
-   Cost: 1 point per request, plus 1 per issue/project/other object returned, 2 per user or
-   group-member object (paths with `/user`, `/group`, `/myself`, `/role`);
-4. the burst limit (`burst_per_second`): a token bucket per site x endpoint template x method,
-   GET and POST at the limit, PUT and DELETE at half of it (Atlassian's 100/100/50/50), in
-   wall-clock time; a refusal is 429 `jira-burst-based`;
+   exempt, as in Atlassian's 2026 model): once the pool's points are spent every request on it
+   gets 429 `jira-quota-global-based` (or `-tenant-based`) until the top of the next UTC hour of
+   the simulated clock; pools, costs and headers are `ratelimit.py`'s;
+4. the burst limit (`burst_per_second`): a token bucket per site x endpoint template x method
+   (Atlassian's per-method and per-endpoint rates, scaled), in wall-clock time; a refusal is
+   429 `jira-burst-based`;
 5. random 429 (`rate_429`) and random 5xx (`fault_rate_5xx`: 500/502/503/504, JSON body).
 
 The dice come from one `random.Random(seed)`, so a sequential client sees the same faults on
@@ -28,7 +27,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from typing import Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,60 +39,46 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from jira_simulator.admin import parse_admin_body
 from jira_simulator.model import World
 from jira_simulator.options import OptionError, RateLimit, SimulatorOptions
+from jira_simulator.ratelimit import (
+    QUOTA_REASONS,
+    BurstBuckets,
+    Pool,
+    QuotaLedger,
+    burst_entries,
+    burst_rate,
+    iso_instant,
+    joined,
+    objects_returned,
+    quota_headers,
+    refusal_headers,
+)
 from jira_simulator.requestlog import ADMIN_PREFIX, endpoint_of
 
-HOUR_MS = 3_600_000
-NEAR_LIMIT_SHARE = 0.2
 _JIRA_REST = re.compile(r"^/(?:site/(?P<site>[^/]+)|ex/jira/(?P<cloud>[^/]+))/rest/")
-_IDENTITY_PATH = re.compile(r"/(user|users|group|groups|myself|role)\b")
-_LISTS = ("issues", "values", "entities", "results", "issueChangeLogs")
 _5XX_MESSAGES = {
     500: "Internal server error",
     502: "Bad Gateway",
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
-
-
-def objects_returned(path: str, body: bytes) -> int:
-    """The points cost of a response body beyond the base point (1 or 2 per object returned)."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return 0
-    if isinstance(data, list):
-        count = len(data)
-    elif isinstance(data, dict):
-        found = next((data[k] for k in _LISTS if isinstance(data.get(k), list)), None)
-        if found is not None:
-            count = len(found)
-        else:
-            count = 1 if any(k in data for k in ("id", "key", "accountId", "groupId")) else 0
-    else:
-        count = 0
-    return count * (2 if _IDENTITY_PATH.search(path) else 1)
-
-
-@dataclass
-class _Bucket:
-    tokens: float
-    stamp: float
+# An unauthenticated request cannot be told apart from anyone's: it is not charged to the app.
+_UNCHARGED_STATUS = frozenset({401})
 
 
 @dataclass
 class FaultState:
-    """Mutable runtime state of the injector: dice, buckets, the hour's points."""
+    """Mutable runtime state of the injector: dice, burst buckets, the quota ledger."""
 
     options: SimulatorOptions
     world: World
     rng: random.Random = field(init=False)
-    buckets: dict[tuple[str, str, str], _Bucket] = field(default_factory=dict)
-    points_hour: int = -1
-    points_used: int = 0
+    buckets: BurstBuckets = field(default_factory=BurstBuckets)
+    ledger: QuotaLedger = field(init=False)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.options.seed)
+        self.ledger = QuotaLedger(self.world.clock)
 
     def roll(self) -> tuple[float, float, float, int]:
         """One set of dice per request: drop, 429, 5xx, and which 5xx."""
@@ -105,72 +90,20 @@ class FaultState:
                 self.rng.choice(tuple(_5XX_MESSAGES)),
             )
 
-    # -- points quota (simulated clock) --
-
-    def _hour(self) -> int:
-        hour = self.world.clock.now_ms() // HOUR_MS
-        if hour != self.points_hour:
-            self.points_hour, self.points_used = hour, 0
-        return hour
-
-    def points_left(self) -> int | None:
-        quota = self.options.rate_limit.points_per_hour
-        if quota is None:
-            return None
-        with self.lock:
-            self._hour()
-            return max(quota - self.points_used, 0)
-
-    def charge(self, points: int) -> None:
-        with self.lock:
-            self._hour()
-            self.points_used += points
-
-    def seconds_to_reset(self) -> int:
-        now = self.world.clock.now_ms()
-        return max(1, math.ceil(((now // HOUR_MS + 1) * HOUR_MS - now) / 1000))
-
-    # -- burst (wall clock) --
-
-    def take_burst_token(self, key: tuple[str, str, str], rate: float) -> float:
-        """0 when a token was taken, else the seconds until the next one."""
-        now = time.monotonic()
-        with self.lock:
-            bucket = self.buckets.get(key)
-            if bucket is None:
-                bucket = self.buckets[key] = _Bucket(tokens=rate, stamp=now)
-            bucket.tokens = min(rate, bucket.tokens + (now - bucket.stamp) * rate)
-            bucket.stamp = now
-            if bucket.tokens >= 1:
-                bucket.tokens -= 1
-                return 0.0
-            return (1 - bucket.tokens) / rate
-
-
-def _burst_rate(limit: float, method: str) -> float:
-    return limit / 2 if method in ("PUT", "DELETE", "PATCH") else limit
-
-
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def pool_for(self, cloud_id: str) -> Pool | None:
+        site = self.world.sites.get(cloud_id)
+        return self.ledger.pool_for(self.options.rate_limit, cloud_id, site.name if site else None)
 
 
 def _json(status: int, body: object, headers: dict[str, str]) -> Response:
     return Response(orjson.dumps(body), status, headers=headers, media_type="application/json;charset=UTF-8")
 
 
-def _rate_limited(
-    reason: str, retry_after: int, limit: int, reset_ms: int, extra: dict[str, str]
-) -> Response:
-    headers = {
-        "Retry-After": str(retry_after),
-        "X-RateLimit-Limit": str(limit),
-        "X-RateLimit-Remaining": "0",
-        "X-RateLimit-Reset": _iso(reset_ms),
-        "RateLimit-Reason": reason,
-        **extra,
+def _rate_limited(reason: str, headers: dict[str, str]) -> Response:
+    body = {
+        "errorMessages": [f"Rate limit exceeded ({reason}). Retry after {headers['Retry-After']} s."],
+        "errors": {},
     }
-    body = {"errorMessages": [f"Rate limit exceeded ({reason}). Retry after {retry_after} s."], "errors": {}}
     return _json(429, body, headers)
 
 
@@ -192,61 +125,84 @@ class FaultInjector:
         if drop < options.drop_rate:
             await _drop_connection(receive)
             return
+        limits = options.rate_limit
         rest = _JIRA_REST.match(scope["path"])
-        oauth = rest is not None and rest.group("cloud") is not None
-        quota = options.rate_limit.points_per_hour
-        quota_headers: dict[str, str] = {}
-        if oauth and quota is not None:
-            left = state.points_left() or 0
-            quota_headers = self._quota_headers(quota, left)
-            if left <= 0:
-                reset = state.seconds_to_reset()
-                reset_ms = state.world.clock.now_ms() + reset * 1000
-                await _rate_limited("jira-quota-global-based", reset, quota, reset_ms, quota_headers)(
-                    scope, receive, send
-                )
-                return
-        burst = options.rate_limit.burst_per_second
+        cloud_id = rest.group("cloud") if rest is not None else None
+        pool = state.pool_for(cloud_id) if cloud_id is not None else None
+        style = limits.quota_headers
+        if pool is not None and style != "beta" and state.ledger.left(pool) <= 0:
+            state.ledger.refuse(pool, cloud_id or "")
+            headers, entries = quota_headers(style, pool, 0, state.ledger)
+            reset = state.ledger.seconds_to_reset()
+            refusal = refusal_headers(
+                QUOTA_REASONS[pool.policy], reset, pool.quota, state.ledger.reset_instant(), headers
+            )
+            await _rate_limited(QUOTA_REASONS[pool.policy], {**joined(entries), **refusal})(
+                scope, receive, send
+            )
+            return
+        burst = limits.burst_per_second
+        burst_info: tuple[float, int] | None = None
         if rest is not None and burst:
-            rate = _burst_rate(burst, scope["method"])
-            site = rest.group("site") or rest.group("cloud")
-            wait = state.take_burst_token((site, endpoint_of(scope), scope["method"]), rate)
+            endpoint = endpoint_of(scope)
+            rate = burst_rate(burst, scope["method"], endpoint)
+            site = rest.group("site") or cloud_id or ""
+            wait, tokens = state.buckets.take((site, endpoint, scope["method"]), rate)
             if wait > 0:
                 retry = max(1, math.ceil(wait))
-                policy = {"RateLimit-Policy": f'"jira-burst-based";q={int(rate)};w=1'}
-                reset_ms = int(time.time() * 1000 + wait * 1000)
-                await _rate_limited("jira-burst-based", retry, int(rate), reset_ms, policy)(
-                    scope, receive, send
-                )
+                reset = iso_instant(time.time() * 1000 + wait * 1000)
+                policy = {"RateLimit-Policy": f'"jira-burst-based";q={rate:g};w=1'}
+                await _rate_limited(
+                    "jira-burst-based", refusal_headers("jira-burst-based", retry, int(rate), reset, policy)
+                )(scope, receive, send)
                 return
+            burst_info = (rate, tokens)
         if throttle < options.rate_429:
             retry = options.retry_after_seconds
             limit = int(burst or 100)
-            reset_ms = int(time.time() * 1000) + retry * 1000
-            await _rate_limited("jira-burst-based", retry, limit, reset_ms, {})(scope, receive, send)
+            reset = iso_instant(time.time() * 1000 + retry * 1000)
+            await _rate_limited(
+                "jira-burst-based", refusal_headers("jira-burst-based", retry, limit, reset, {})
+            )(scope, receive, send)
             return
         if fail < options.fault_rate_5xx:
             headers = {"Retry-After": str(options.retry_after_seconds)} if status_5xx == 503 else {}
             body = {"errorMessages": [_5XX_MESSAGES[status_5xx]], "errors": {}}
             await _json(status_5xx, body, headers)(scope, receive, send)
             return
-        if oauth and quota is not None:
-            await self._charged(scope, receive, send, quota)
+        if pool is not None:
+            await self._charged(scope, receive, send, pool, cloud_id or "", burst_info)
+        elif burst_info is not None:
+            await self._with_burst_headers(scope, receive, send, *burst_info)
         else:
             await self.app(scope, receive, send)
 
-    def _quota_headers(self, quota: int, left: int) -> dict[str, str]:
-        headers = {
-            "RateLimit-Policy": f'"global-app-quota";q={quota};w=3600',
-            "X-RateLimit-Limit": str(quota),
-            "X-RateLimit-Remaining": str(left),
+    async def _with_burst_headers(
+        self, scope: Scope, receive: Receive, send: Send, rate: float, tokens: int
+    ) -> None:
+        """API-token traffic under a burst limit: the bucket's headers on the answer."""
+        extra = {
+            **joined(burst_entries(rate, tokens)),
+            "X-RateLimit-Limit": f"{int(rate)}",
+            "X-RateLimit-Remaining": str(tokens),
         }
-        if left < quota * NEAR_LIMIT_SHARE:
-            headers["RateLimit"] = f'"global-app-quota";r={left};t={self.state.seconds_to_reset()}'
-            headers["X-RateLimit-NearLimit"] = "true"
-        return headers
 
-    async def _charged(self, scope: Scope, receive: Receive, send: Send, quota: int) -> None:
+        async def tagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *_encoded(extra)]}
+            await send(message)
+
+        await self.app(scope, receive, tagged)
+
+    async def _charged(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        pool: Pool,
+        cloud_id: str,
+        burst_info: tuple[float, int] | None,
+    ) -> None:
         """Run the request with its response held back, charge its points, then send it."""
         held: list[Message] = []
 
@@ -254,14 +210,33 @@ class FaultInjector:
             held.append(message)
 
         await self.app(scope, receive, hold)
-        body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
-        self.state.charge(1 + objects_returned(scope["path"], body))
-        left = self.state.points_left() or 0
-        extra = [(k.lower().encode(), v.encode()) for k, v in self._quota_headers(quota, left).items()]
+        ledger = self.state.ledger
+        status = next((m["status"] for m in held if m["type"] == "http.response.start"), 200)
+        if status in _UNCHARGED_STATUS:
+            left = ledger.left(pool)
+        else:
+            body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+            before = ledger.left(pool)
+            left = ledger.charge(pool, cloud_id, 1 + objects_returned(scope["path"], body))
+        style = self.state.options.rate_limit.quota_headers
+        headers, entries = quota_headers(
+            style,
+            pool,
+            left,
+            ledger,
+            would_refuse=style == "beta" and status not in _UNCHARGED_STATUS and before <= 0,
+        )
+        if burst_info is not None:
+            entries += burst_entries(*burst_info)
+        extra = _encoded({**joined(entries), **headers})
         for message in held:
             if message["type"] == "http.response.start":
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
+
+
+def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode(), v.encode()) for k, v in headers.items()]
 
 
 async def _drop_connection(receive: Receive) -> None:
@@ -291,11 +266,20 @@ class FaultSettings(BaseModel):
     retry_after_seconds: int | None = Field(default=None, ge=0, le=3600)
     burst_per_second: float | None = Field(default=None, gt=0)
     points_per_hour: int | None = Field(default=None, gt=0)
+    quota_pool: Literal["global", "tenant"] | None = None
+    tenant_points_per_hour: dict[str, int] | None = None
+    quota_headers: Literal["enforced", "structured", "beta"] | None = None
     seed: int | None = None
 
 
+_NOT_NULL = ("latency_ms", "fault_rate_5xx", "drop_rate", "rate_429", "retry_after_seconds")
+_NOT_NULL_LIMITS = ("quota_pool", "quota_headers")
+
+
 class FaultAdmin:
-    """`GET /_sim/faults` (settings and the hour's points) and `PUT /_sim/faults`."""
+    """`GET /_sim/faults` (settings and the hour's points), `PUT /_sim/faults`, and the quota
+    ledger: `GET /_sim/quota` (points per pool, site and simulated hour, every quota refusal),
+    `POST /_sim/quota/reset` (forget both)."""
 
     def __init__(self, state: FaultState) -> None:
         self.state = state
@@ -304,55 +288,91 @@ class FaultAdmin:
         return [
             Route("/_sim/faults", self.show, methods=["GET"]),
             Route("/_sim/faults", self.change, methods=["PUT"]),
+            Route("/_sim/quota", self.quota, methods=["GET"]),
+            Route("/_sim/quota/reset", self.reset_quota, methods=["POST"]),
         ]
+
+    def _points(self) -> dict | None:
+        limits = self.state.options.rate_limit
+        if limits.points_per_hour is None:
+            return None
+        ledger = self.state.ledger
+        resets_at = ledger.reset_instant()
+        if limits.quota_pool == "global":
+            pool = self.state.ledger.pool_for(limits, "", None)
+            assert pool is not None
+            left = ledger.left(pool)
+            return {"used": pool.quota - left, "left": left, "resets_at": resets_at}
+        pools = {}
+        for cloud_id in self.state.world.sites:
+            pool = self.state.pool_for(cloud_id)
+            assert pool is not None
+            left = ledger.left(pool)
+            pools[cloud_id] = {"quota": pool.quota, "used": pool.quota - left, "left": left}
+        return {"pools": pools, "resets_at": resets_at}
 
     def body(self) -> dict:
         o = self.state.options
-        left = self.state.points_left()
-        reset_ms = self.state.world.clock.now_ms() + self.state.seconds_to_reset() * 1000
+        limits = o.rate_limit
         return {
             "latency_ms": o.latency_ms,
             "fault_rate_5xx": o.fault_rate_5xx,
             "drop_rate": o.drop_rate,
             "rate_429": o.rate_429,
             "retry_after_seconds": o.retry_after_seconds,
-            "burst_per_second": o.rate_limit.burst_per_second,
-            "points_per_hour": o.rate_limit.points_per_hour,
+            "burst_per_second": limits.burst_per_second,
+            "points_per_hour": limits.points_per_hour,
+            "quota_pool": limits.quota_pool,
+            "tenant_points_per_hour": dict(limits.tenant_points),
+            "quota_headers": limits.quota_headers,
             "seed": o.seed,
-            "points": None
-            if left is None
-            else {"used": self.state.points_used, "left": left, "resets_at": _iso(reset_ms)},
+            "points": self._points(),
         }
 
     async def show(self, request: Request) -> Response:
         return JSONResponse(self.body())
+
+    async def quota(self, request: Request) -> Response:
+        return JSONResponse(self.state.ledger.snapshot())
+
+    async def reset_quota(self, request: Request) -> Response:
+        ledger = self.state.ledger
+        with ledger.lock:
+            ledger.windows.clear()
+            ledger.history.clear()
+            ledger.refusals.clear()
+            ledger.first_headers_wall_ms = None
+        return JSONResponse(ledger.snapshot())
 
     async def change(self, request: Request) -> Response:
         settings = await parse_admin_body(request, FaultSettings)
         if isinstance(settings, JSONResponse):
             return settings
         given = settings.model_fields_set
+        for name in (*_NOT_NULL, *_NOT_NULL_LIMITS):
+            if name in given and getattr(settings, name) is None:
+                return JSONResponse({"error": f"PUT /_sim/faults: {name} cannot be null"}, 400)
         o = self.state.options
         with self.state.lock:
-            for name in ("latency_ms", "fault_rate_5xx", "drop_rate", "rate_429", "retry_after_seconds"):
+            for name in _NOT_NULL:
                 if name in given:
-                    value = getattr(settings, name)
-                    if value is None:
-                        return JSONResponse({"error": f"PUT /_sim/faults: {name} cannot be null"}, 400)
-                    setattr(o, name, value)
+                    setattr(o, name, getattr(settings, name))
             limits = o.rate_limit
+
+            def pick(name: str, current: object) -> object:
+                return getattr(settings, name) if name in given else current
+
             o.rate_limit = RateLimit(
-                burst_per_second=settings.burst_per_second
-                if "burst_per_second" in given
-                else limits.burst_per_second,
-                points_per_hour=settings.points_per_hour
-                if "points_per_hour" in given
-                else limits.points_per_hour,
+                burst_per_second=pick("burst_per_second", limits.burst_per_second),  # type: ignore[arg-type]
+                points_per_hour=pick("points_per_hour", limits.points_per_hour),  # type: ignore[arg-type]
+                quota_pool=pick("quota_pool", limits.quota_pool),  # type: ignore[arg-type]
+                tenant_points=dict(pick("tenant_points_per_hour", limits.tenant_points) or {}),  # type: ignore[call-overload]
+                quota_headers=pick("quota_headers", limits.quota_headers),  # type: ignore[arg-type]
             )
             if "burst_per_second" in given:
                 self.state.buckets.clear()
-            if "points_per_hour" in given:
-                self.state.points_used = 0
+            if given & {"points_per_hour", "quota_pool", "tenant_points_per_hour"}:
+                self.state.ledger.clear()
             if "seed" in given and settings.seed is not None:
                 o.seed = settings.seed
                 self.state.rng = random.Random(settings.seed)

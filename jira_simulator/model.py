@@ -10,10 +10,11 @@ and webhook deliveries stay consistent.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
+
+from jira_simulator.clock import Clock
 
 AccountType = Literal["atlassian", "app", "customer", "unknown"]
 
@@ -355,20 +356,6 @@ class IssueEvent:
     actor_account_id: str | None
     timestamp_ms: int
     event_type_name: str | None  # issue_created, issue_updated, issue_generic, ...
-
-
-class Clock:
-    """Simulated time: wall clock plus an offset that the admin API can advance."""
-
-    def __init__(self, offset_ms: int = 0) -> None:
-        self.offset_ms = offset_ms
-
-    def now_ms(self) -> int:
-        return int(time.time() * 1000) + self.offset_ms
-
-    def advance(self, ms: int) -> int:
-        self.offset_ms += ms
-        return self.now_ms()
 
 
 @dataclass
