@@ -5,6 +5,7 @@
 | REST v2/v3, Basic auth          | `/site/<name>/rest/api/{2,3}/...`                        |
 | REST v2/v3, OAuth gateway       | `/ex/jira/<cloudId>/rest/api/{2,3}/...`                  |
 | dynamic webhooks (REST)         | `.../rest/api/{2,3}/webhook...` under both REST prefixes |
+| admin webhooks (REST, Basic)    | `/site/<name>/rest/webhooks/1.0/webhook...`              |
 | OAuth 2.0 (3LO)                 | `/authorize`, `/oauth/token`, `/oauth/token/accessible-resources`, `/me` |
 | Teams API (Basic)               | `/public/teams/v1/org/<orgId>/...`, `/site/<name>/gateway/api/public/teams/...` |
 | admin (not Jira)                | `/_sim/...`                                              |
@@ -77,7 +78,7 @@ def create_app(world: World, *, options: SimulatorOptions) -> Starlette:
 
     rest: list[BaseRoute] = [
         *rest_routes(),
-        *webhooks.routes(world),
+        *webhook_service.rest_routes(),
     ]
     routes: list[BaseRoute] = [
         Route("/_sim/health", health, methods=["GET"]),
@@ -86,13 +87,14 @@ def create_app(world: World, *, options: SimulatorOptions) -> Starlette:
         *oauth.routes(world),
         *FaultAdmin(fault_state).routes(),
         *request_log.routes(),
-        *webhook_service.admin_routes(),
+        *webhook_service.sim_routes(),
         *teams_api.routes(world),
         Mount(
             "/site/{site_name}/rest/api/{version}",
             routes=rest,
             middleware=[Middleware(RestAuthentication, world=world, style="site")],
         ),
+        Mount("/site/{site_name}/rest/webhooks/1.0", routes=webhook_service.admin_webhook_routes()),
         Mount(
             "/ex/jira/{cloud_id}/rest/api/{version}",
             routes=rest,

@@ -231,6 +231,24 @@ class Webhook:
 
 
 @dataclass
+class AdminWebhook:
+    """A webhook made in Jira administration or through `/rest/webhooks/1.0/webhook`: no expiry,
+    full JQL, optionally signed with a secret (`X-Hub-Signature`)."""
+
+    id: int
+    name: str
+    url: str
+    events: list[str]
+    jql_filter: str  # filters["issue-related-events-section"]; empty = every issue
+    exclude_body: bool
+    enabled: bool
+    secret: str | None  # never rendered back
+    last_updated_account_id: str
+    last_updated_ms: int
+    description: str = ""
+
+
+@dataclass
 class Site:
     cloud_id: str
     name: str  # served at /site/<name>
@@ -247,6 +265,7 @@ class Site:
     issues: dict[str, Issue] = field(default_factory=dict)  # by id
     issue_ids_by_key: dict[str, str] = field(default_factory=dict)  # moved issues keep old keys
     webhooks: dict[int, Webhook] = field(default_factory=dict)
+    admin_webhooks: dict[int, AdminWebhook] = field(default_factory=dict)
     workflows: dict[str, Workflow] = field(default_factory=dict)  # by id
     next_issue_id: int = 10000
     next_history_id: int = 100000

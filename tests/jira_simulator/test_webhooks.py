@@ -5,46 +5,26 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import anyio
 import httpx
 import jwt
-import orjson
 import pytest
 from openapi_schema_validator import OAS30ReadValidator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from jira_simulator import webhooks
 from jira_simulator.app import create_app
 from jira_simulator.generator import generate_world
 from jira_simulator.model import World
 from jira_simulator.options import SimulatorOptions
+from jira_simulator.webhooks.dynamic import ONLY_OAUTH
+from tests.jira_simulator.hook_receiver import Receiver
 from tests.jira_simulator.served import serve_app
 
 SECRET = "sim-secret"
 ALL_SCOPES = ["read:jira-work", "manage:jira-webhook", "read:jira-user", "offline_access"]
-
-
-@dataclass
-class Receiver:
-    """A webhook endpoint that answers from a script: '500', '400', 'slow' (beyond the timeout) or '200'."""
-
-    script: list[str] = field(default_factory=list)
-    received: list[tuple[dict[str, str], dict]] = field(default_factory=list)
-
-    async def hook(self, request: Request) -> Response:
-        self.received.append((dict(request.headers), orjson.loads(await request.body())))
-        action = self.script.pop(0) if self.script else "200"
-        if action == "slow":
-            await anyio.sleep(1.0)
-        return Response(status_code=200 if action == "slow" else int(action))
 
 
 @pytest.fixture(scope="module")
@@ -65,13 +45,6 @@ def jira(world: World, service: webhooks.WebhookService) -> Iterator[str]:
     app = create_app(world, options=service.options)
     with serve_app(app) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[tuple[Receiver, str]]:
-    hooks = Receiver()
-    with serve_app(Starlette(routes=[Route("/hook", hooks.hook, methods=["POST"])])) as url:
-        yield hooks, f"{url}/hook"
 
 
 def _token(jira: str, scopes: list[str]) -> str:
@@ -196,7 +169,7 @@ def test_scopes_and_oauth_only(jira: str, world: World, receiver: tuple[Receiver
     basic = httpx.post(
         f"{jira}/site/acme/rest/api/3/webhook", json=body, auth=(world.admin.email, world.admin.api_token)
     )
-    assert basic.status_code == 403 and basic.json()["errorMessages"] == [webhooks.ONLY_OAUTH]
+    assert basic.status_code == 403 and basic.json()["errorMessages"] == [ONLY_OAUTH]
 
 
 def _wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
