@@ -118,4 +118,5 @@ def create_app(world: World, *, options: SimulatorOptions) -> Starlette:
     app.state.cursors = SearchCursors()
     app.state.fault_state = fault_state
     app.state.request_log = request_log
+    app.state.rest_routes = rest  # a 405's Allow names every method these routes take at the path
     return app

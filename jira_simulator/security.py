@@ -21,7 +21,7 @@ from typing import Literal
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jira_simulator.errors import GatewayError, JiraError, OrjsonResponse
+from jira_simulator.errors import GatewayError, JiraError, OrjsonResponse, no_endpoint, vendor_rest_path
 from jira_simulator.model import Principal, Site, World
 
 NOT_AUTHENTICATED = "Client must be authenticated to access this resource."
@@ -81,6 +81,11 @@ class RestAuthentication:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if str(scope.get("path_params", {}).get("version")) not in API_VERSIONS:
+            # No endpoint is mounted under an unknown API version: Jira's 404, whoever calls.
+            vendor_path = vendor_rest_path(scope["path"]) or scope["path"]
+            await no_endpoint(scope["method"], vendor_path)(scope, receive, send)
+            return
         try:
             site, principal, version = self._resolve(scope)
         except (JiraError, GatewayError) as refusal:
@@ -102,7 +107,7 @@ class RestAuthentication:
 
     def _resolve(self, scope: Scope) -> tuple[Site, Principal, int]:
         params = scope.get("path_params", {})
-        version = API_VERSIONS.get(str(params.get("version")))
+        version = API_VERSIONS[str(params.get("version"))]
         authorization = _header(scope, b"authorization")
         if self.style == "gateway":
             cloud_id = params.get("cloud_id", "")
@@ -125,8 +130,6 @@ class RestAuthentication:
                 if found is None:
                     raise JiraError(401, NOT_AUTHENTICATED)
                 principal = found
-        if version is None:
-            raise JiraError(404, f"REST API version {params.get('version')!r} does not exist; use 2 or 3.")
         return site, principal, version
 
 

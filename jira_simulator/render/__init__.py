@@ -6,7 +6,7 @@ Document Format; v2 as plain strings. Timestamps are rendered in the site's zone
 gateway callers get gateway URLs. Keys whose value Jira's schema does not allow to be null
 (e.g. a hidden `emailAddress`, a change item's `from`) are omitted rather than set to null.
 
-One `Renderer` serves one request: its concept renderers (`users`, `config`, `projects`,
+One `Renderer` serves one request: its concept renderers (`users`, `access`, `config`, `projects`,
 `changelog`, `work`, `issues`) share the request's context and cache the small shared objects
 (users, statuses, types) they render, which matters when a page holds 100 issues with their
 changelogs.
@@ -15,6 +15,7 @@ changelogs.
 from __future__ import annotations
 
 from jira_simulator.model import Site, World
+from jira_simulator.render.access import AccessRenderer
 from jira_simulator.render.changelog import ChangelogRenderer
 from jira_simulator.render.configuration import ConfigurationRenderer, project_categories
 from jira_simulator.render.context import RenderContext, adf, entity_id
@@ -41,6 +42,7 @@ class Renderer(RenderContext):
     ):
         super().__init__(world, site, version, base_url, origin, viewer_id)
         self.users = UserRenderer(self)
+        self.access = AccessRenderer(self)
         self.config = ConfigurationRenderer(self)
         self.projects = ProjectRenderer(self, self.users, self.config)
         self.changelog = ChangelogRenderer(self, self.users)

@@ -136,16 +136,23 @@ def query_bool(request: Request, name: str, default: bool) -> bool:
     raise bad_request(f"The value '{raw}' of '{name}' is not a boolean; use true or false.")
 
 
+# Jira's answers to a POST body it cannot turn into an object, measured on Jira Cloud 2026-09-15
+# (brekkylab/backlot, `backlot/errors/atlassian.py`): `errorMessages` alone, no `errors`.
+BODY_EMPTY = "No content to map to Object due to end of input"
+BODY_UNPARSEABLE = "There was an error parsing JSON. Check that your request body is valid."
+BODY_NOT_AN_OBJECT = "Invalid request payload. Refer to the REST API documentation and try again."
+
+
 async def json_body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw.strip():
-        raise bad_request("The request body is empty; send a JSON object.")
+        raise bad_request(BODY_EMPTY)
     try:
         body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise bad_request(f"The request body is not valid JSON: {exc}.") from None
+    except orjson.JSONDecodeError:
+        raise bad_request(BODY_UNPARSEABLE) from None
     if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object.")
+        raise bad_request(BODY_NOT_AN_OBJECT)
     return body
 
 

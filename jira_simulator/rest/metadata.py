@@ -169,6 +169,9 @@ async def server_info(request: Request) -> Response:
             "scmInfo": "57a0ca5b4a0bb0ac5f3fee4764acb1c14e4d7e71",
             "serverTitle": call.site.display_name,
             "serverTimeZone": call.site.time_zone,
+            # Real sites send it (Atlassian's own example response; Jellyfish jf_agent's recorded
+            # `{"defaultLocale":{"locale":"en_US"}}`) though the spec's ServerInformation omits it.
+            "defaultLocale": {"locale": "en_US"},
         }
     )
 

@@ -46,7 +46,7 @@ EMBEDDED_CHANGELOG_CAP = 40
 
 
 def jql_error(error: JqlError) -> JiraError:
-    return JiraError(400, *error.messages, warnings=[])
+    return JiraError(400, *error.messages)
 
 
 def compile_for(call: RestCall, jql: str, *, require_bounded: bool = True) -> CompiledQuery:

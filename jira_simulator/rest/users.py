@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from jira_simulator.applications import user_applications
 from jira_simulator.errors import JiraError, bad_request
 from jira_simulator.model import User
 from jira_simulator.rest.common import READ_USER, RestCall, page_bean, query_int, query_values, respond
@@ -24,18 +25,24 @@ def site_users(call: RestCall) -> list[User]:
 
 
 def _with_expansions(call: RestCall, user: User, expand: set[str]) -> dict[str, Any]:
+    """`User` with its expandable lists: always their `size`, the `items` only when expanded.
+
+    As Atlassian's own examples of `myself` and `user` show: `"groups": {"items": [], "size": 3}`,
+    `"applicationRoles": {"items": [], "size": 1}`, and `expand` naming both.
+    """
     body = call.renderer.users.user(user)
-    if "groups" in expand:
-        groups = [g for g in call.site.groups.values() if user.account_id in g.member_ids]
-        body["groups"] = {
-            "size": len(groups),
-            "items": [
-                {"name": g.name, "groupId": g.group_id, "self": f"{call.base_url}/group?groupId={g.group_id}"}
-                for g in groups
-            ],
-        }
-    if "applicationroles" in expand:
-        body["applicationRoles"] = {"size": 0, "items": []}
+    access = call.renderer.access
+    groups = [g for g in call.site.groups.values() if user.account_id in g.member_ids]
+    applications = user_applications(call.world, call.site, user.account_id)
+    body["groups"] = {
+        "size": len(groups),
+        "items": [access.group_ref(g) for g in groups] if "groups" in expand else [],
+    }
+    body["applicationRoles"] = {
+        "size": len(applications),
+        "items": [access.application_role(a) for a in applications] if "applicationroles" in expand else [],
+    }
+    body["expand"] = "groups,applicationRoles"
     return body
 
 
@@ -85,11 +92,7 @@ async def user_groups(request: Request) -> Response:
     if account_id not in call.site.user_ids:
         raise JiraError(404, USER_NOT_FOUND)
     return respond(
-        [
-            {"name": g.name, "groupId": g.group_id, "self": f"{call.base_url}/group?groupId={g.group_id}"}
-            for g in call.site.groups.values()
-            if account_id in g.member_ids
-        ]
+        [call.renderer.access.group_ref(g) for g in call.site.groups.values() if account_id in g.member_ids]
     )
 
 

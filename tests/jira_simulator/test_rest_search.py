@@ -159,7 +159,6 @@ def test_unbounded_and_invalid_jql_get_jiras_400(served) -> None:
             "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
         ],
         "errors": {},
-        "warningMessages": [],
     }
     assert syntax.status_code == 400 and "Error in the JQL Query" in syntax.json()["errorMessages"][0]
     assert unknown_field.json()["errorMessages"] == [

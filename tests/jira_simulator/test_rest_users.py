@@ -64,3 +64,23 @@ def test_user_bulk_pages(served) -> None:
         missing = client.get(f"{served.rest()}/user/bulk")
     assert (page["total"], page["maxResults"], len(page["values"]), page["isLast"]) == (12, 10, 10, False)
     assert missing.status_code == 400
+
+
+def test_myself_sizes_its_groups_and_application_roles_and_expands_them(served) -> None:
+    site = served.site("globex")
+    admin = served.admin.account_id
+    groups = {g.name for g in site.groups.values() if admin in g.member_ids}
+    with served.client() as client:
+        plain = client.get(f"{served.rest('globex')}/myself").json()
+        expanded = client.get(
+            f"{served.rest('globex')}/myself", params={"expand": "groups,applicationRoles"}
+        ).json()
+    assert plain["expand"] == "groups,applicationRoles"
+    assert plain["groups"] == {"size": len(groups), "items": []}
+    assert plain["applicationRoles"] == {"size": 2, "items": []}  # Software and Service Management
+    assert {g["name"] for g in expanded["groups"]["items"]} == groups
+    roles = {r["key"]: r for r in expanded["applicationRoles"]["items"]}
+    assert set(roles) == {"jira-software", "jira-servicedesk"}
+    software = roles["jira-software"]
+    assert software["defaultGroups"] == ["jira-software-users"]
+    assert software["userCount"] + software["remainingSeats"] == software["numberOfSeats"]
