@@ -25,7 +25,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jira_simulator import admin, oauth, teams_api, webhooks
+from jira_simulator import activity, admin, oauth, teams_api, webhooks
 from jira_simulator.cursors import SearchCursors
 from jira_simulator.errors import EXCEPTION_HANDLERS, OrjsonResponse
 from jira_simulator.faults import FaultAdmin, FaultInjector, FaultState
@@ -35,7 +35,7 @@ from jira_simulator.options import SimulatorOptions
 from jira_simulator.requestlog import RequestLog, RequestLogMiddleware
 from jira_simulator.rest import routes as rest_routes
 from jira_simulator.security import RestAuthentication
-from jira_simulator.truth import ground_truth
+from jira_simulator.truth import ground_truth, issue_states
 
 _SLASHES = re.compile(r"//+")
 
@@ -76,6 +76,9 @@ def create_app(world: World, *, options: SimulatorOptions) -> Starlette:
     async def truth(request: Request) -> Response:
         return OrjsonResponse(ground_truth(world))
 
+    async def truth_issues(request: Request) -> Response:
+        return OrjsonResponse(issue_states(world))
+
     rest: list[BaseRoute] = [
         *rest_routes(),
         *webhook_service.rest_routes(),
@@ -83,11 +86,14 @@ def create_app(world: World, *, options: SimulatorOptions) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/_sim/health", health, methods=["GET"]),
         Route("/_sim/truth", truth, methods=["GET"]),
+        Route("/_sim/truth/issues", truth_issues, methods=["GET"]),
         *admin.routes(world),
+        *activity.routes(world),
         *oauth.routes(world),
         *FaultAdmin(fault_state).routes(),
         *request_log.routes(),
         *webhook_service.sim_routes(),
+        *webhook_service.delivery_faults.routes(),
         *teams_api.routes(world),
         Mount(
             "/site/{site_name}/rest/api/{version}",

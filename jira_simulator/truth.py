@@ -7,6 +7,9 @@ members included); per organization `teams` and `team_members` (`"<team_id>:<acc
 Each table is `{"count": n, "ids": [...]}`. Computed from the live world, so admin mutations
 show up immediately. Each set mirrors the endpoint a sync reads it from: `statuses` is what
 `GET /status` returns, `users` what `users/search` returns, `issues` what a search sees.
+
+`issue_states` (`GET /_sim/truth/issues`) adds what each of those issues is now: key, status and
+its category, issue type, `updated`; what the sync's `jira.issues` must show after any change.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from jira_simulator.model import STATUS_CATEGORIES, Organization, Site, World
+from jira_simulator.model import STATUS_CATEGORIES, Issue, Organization, Project, Site, World
 
 
 def _table(ids: Iterable[str]) -> dict[str, Any]:
@@ -22,13 +25,20 @@ def _table(ids: Iterable[str]) -> dict[str, Any]:
     return {"count": len(ordered), "ids": ordered}
 
 
-def site_truth(world: World, site: Site, viewer_id: str) -> dict[str, Any]:
+def _visible(site: Site, viewer_id: str) -> tuple[list[Project], list[Issue]]:
+    """The projects and issues `viewer_id` can browse (archived projects are left out of search)."""
     projects = sorted(
         (p for p in site.projects.values() if not p.archived and viewer_id not in p.hidden_from),
         key=lambda p: int(p.id),
     )
     visible = {p.id for p in projects}
     issues = sorted((i for i in site.issues.values() if i.project_id in visible), key=lambda i: int(i.id))
+    return projects, issues
+
+
+def site_truth(world: World, site: Site, viewer_id: str) -> dict[str, Any]:
+    projects, issues = _visible(site, viewer_id)
+    visible = {p.id for p in projects}
     changelog = [
         f"{h.id}:{index}" for issue in issues for h in issue.histories for index in range(len(h.items))
     ]
@@ -76,4 +86,22 @@ def ground_truth(world: World) -> dict[str, Any]:
                 for cloud_id, site in world.sites.items()
             },
             "organizations": {org_id: organization_truth(org) for org_id, org in world.organizations.items()},
+        }
+
+
+def issue_states(world: World) -> dict[str, Any]:
+    """Per site (by cloud id), each visible issue's current key, status, category, type and `updated`."""
+    with world.lock:
+        return {
+            cloud_id: {
+                issue.id: {
+                    "key": issue.key,
+                    "status": site.statuses[issue.status_id].name,
+                    "status_category": STATUS_CATEGORIES[site.statuses[issue.status_id].category_id].key,
+                    "issue_type": site.issue_types[issue.issue_type_id].name,
+                    "updated_ms": issue.updated_ms,
+                }
+                for issue in _visible(site, world.admin_account_id)[1]
+            }
+            for cloud_id, site in world.sites.items()
         }

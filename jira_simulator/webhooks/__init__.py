@@ -5,7 +5,9 @@
   and `X-Hub-Signature`): `admin_registration.py`;
 - which webhooks an event reaches: `matching.py`; the bodies: `payloads.py`; signatures:
   `signing.py`; worker threads, headers and retries: `delivery.py` (its `Sender` is the hook
-  where a delivery leaves the simulator); all wired to a world by `service.py`.
+  where a delivery leaves the simulator, its `planner` says when each new delivery is sent:
+  `jira_simulator/delivery_faults.py` loses, delays or repeats them); all wired to a world by
+  `service.py`.
 """
 
 from jira_simulator.webhooks.service import WebhookService, service

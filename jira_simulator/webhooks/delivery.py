@@ -146,6 +146,8 @@ class DeliveryQueue:
         self.timeout_seconds = timeout_seconds
         self.workers = workers
         self.sender: Sender | None = None
+        # When to send each new delivery, in seconds from now ([] = never); None: once, at once.
+        self.planner: Callable[[Delivery], list[float]] | None = None
         self.deliveries: list[Delivery] = []
         self._queue: list[tuple[float, int, Job]] = []
         self._seq = itertools.count()
@@ -223,7 +225,9 @@ class DeliveryQueue:
                     with self.lock:
                         self.deliveries.extend(deliveries)
                         for delivery in deliveries:
-                            heapq.heappush(self._queue, (0.0, next(self._seq), delivery))
+                            for delay in self.planner(delivery) if self.planner else [0.0]:
+                                due = time.monotonic() + delay if delay else 0.0
+                                heapq.heappush(self._queue, (due, next(self._seq), delivery))
                         self.lock.notify_all()
             finally:
                 with self.lock:

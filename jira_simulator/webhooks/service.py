@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from jira_simulator.delivery_faults import DeliveryFaults
 from jira_simulator.model import IssueEvent, World
 from jira_simulator.options import SimulatorOptions
 from jira_simulator.webhooks.admin_registration import AdminWebhookRoutes
@@ -42,6 +43,8 @@ class WebhookService:
             timeout_seconds=timeout_seconds,
             workers=workers,
         )
+        self.delivery_faults = DeliveryFaults()  # lost, late, duplicated sends (off by default)
+        self.queue.planner = self.delivery_faults.schedule
         self.dynamic = DynamicWebhookRoutes(world)
         self.admin = AdminWebhookRoutes(world)
         world.listeners.append(self.on_event)
