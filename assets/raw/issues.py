@@ -4,12 +4,12 @@ from datetime import UTC, datetime
 
 import dagster as dg
 from dagster import AssetExecutionContext
-from dagster_dlt import DagsterDltResource, dlt_assets
+from dagster_dlt import DagsterDltResource
 
 from assets.raw.metadata import with_table_metadata
 from assets.raw.partitions import issue_created_months
-from assets.raw.site_access import definition_pipeline, open_sites
-from assets.raw.translator import JiraRawTranslator
+from assets.raw.site_access import open_sites
+from assets.raw.translator import raw_assets
 from assets.resources import WAREHOUSE_POOL, JiraSecretsResource, SyncConfigResource
 from pipelines.config import SyncConfig
 from pipelines.jira import jira_issues
@@ -23,13 +23,13 @@ def build_issue_assets(config: SyncConfig) -> dg.AssetsDefinition:
     months = issue_created_months(config)
     placeholder_start = datetime.combine(config.sync.history_start, datetime.min.time(), UTC)
 
-    @dlt_assets(
-        dlt_source=jira_issues(
+    @raw_assets(
+        jira_issues(
             [], SiteFailures(), created_from=placeholder_start, created_to=placeholder_start, http=None
         ),
-        dlt_pipeline=definition_pipeline(ISSUES_PIPELINE, config),
         name=ISSUES_PIPELINE,
-        dagster_dlt_translator=JiraRawTranslator(kind="issues"),
+        kind="issues",
+        config=config,
         partitions_def=months,
         # Explicit, though dagster-dlt defaults to it for time partitions: a backfill over many
         # months is one run over one bounded window, never N runs racing on one dlt pipeline.

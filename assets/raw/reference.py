@@ -2,12 +2,12 @@
 
 import dagster as dg
 from dagster import AssetExecutionContext
-from dagster_dlt import DagsterDltResource, dlt_assets
+from dagster_dlt import DagsterDltResource
 
 from assets.raw.catalog import reference_tables, syncs_teams
 from assets.raw.metadata import with_table_metadata
-from assets.raw.site_access import definition_pipeline, open_sites
-from assets.raw.translator import JiraRawTranslator
+from assets.raw.site_access import open_sites
+from assets.raw.translator import raw_assets
 from assets.resources import WAREHOUSE_POOL, JiraSecretsResource, SyncConfigResource
 from pipelines.config import SyncConfig
 from pipelines.jira import jira_reference, jira_teams
@@ -20,13 +20,12 @@ TEAMS_PIPELINE = "jira_teams"
 def build_reference_assets(config: SyncConfig) -> list[dg.AssetsDefinition]:
     """One multi-asset per source; each site's snapshot replaces only that site's rows."""
     tables = reference_tables(config)
-    translator = JiraRawTranslator(kind="reference")
 
-    @dlt_assets(
-        dlt_source=jira_reference([], SiteFailures()).with_resources(*tables),
-        dlt_pipeline=definition_pipeline(REFERENCE_PIPELINE, config),
+    @raw_assets(
+        jira_reference([], SiteFailures()).with_resources(*tables),
         name=REFERENCE_PIPELINE,
-        dagster_dlt_translator=translator,
+        kind="reference",
+        config=config,
         pool=WAREHOUSE_POOL,
     )
     def jira_reference_assets(
@@ -46,11 +45,11 @@ def build_reference_assets(config: SyncConfig) -> list[dg.AssetsDefinition]:
     if not syncs_teams(config):
         return assets
 
-    @dlt_assets(
-        dlt_source=jira_teams([], SiteFailures()),
-        dlt_pipeline=definition_pipeline(TEAMS_PIPELINE, config),
+    @raw_assets(
+        jira_teams([], SiteFailures()),
         name=TEAMS_PIPELINE,
-        dagster_dlt_translator=translator,
+        kind="reference",
+        config=config,
         pool=WAREHOUSE_POOL,
     )
     def jira_teams_assets(

@@ -49,18 +49,6 @@ def open_sites(
     return StepSites(config=config, resolved=resolved, http=JiraHttp(config.http), environ=environ)
 
 
-def definition_pipeline(name: str, config: SyncConfig) -> dlt.Pipeline:
-    """The pipeline `@dlt_assets` builds its specs from when the definitions load.
-
-    Only its destination type matters there; warehouse credentials are secrets, read when a step
-    runs, so a placeholder stands in for them here.
-    """
-    placeholder = {}
-    if config.warehouse.credentials_env:
-        placeholder[config.warehouse.credentials_env] = "read-when-a-run-starts"
-    return make_pipeline(name, config, pipelines_dir=pipelines_dir(config), environ=placeholder)
-
-
 def pipelines_dir(config: SyncConfig) -> Path:
     """dlt's working dirs beside the DuckDB warehouse (`data/dlt` for `data/warehouse.duckdb`).
 

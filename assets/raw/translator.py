@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
-from dagster_dlt import DagsterDltTranslator
+from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
+from dlt.extract.source import DltSource
 
 from assets.raw.catalog import DATASET, DESCRIPTIONS, GROUP, KIND_TAG
+from pipelines.config import SyncConfig
 
 
 def table_name(data: DltResourceTranslatorData) -> str:
@@ -18,13 +22,18 @@ def table_name(data: DltResourceTranslatorData) -> str:
 
 @dataclass
 class JiraRawTranslator(DagsterDltTranslator):
-    """Keys `["jira_raw", <table>]`, no phantom upstream assets, the domain description, a kind tag."""
+    """Keys `["jira_raw", <table>]`, no phantom upstream assets, the domain description, a kind tag.
+
+    The destination comes from the sync file: the specs are built without a dlt pipeline (see
+    `raw_assets`), because making one creates dlt's working directory.
+    """
 
     kind: str = "reference"
+    destination: str = "duckdb"
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
         table = table_name(data)
-        destination = data.destination.destination_name if data.destination else "duckdb"
+        destination = self.destination
         return (
             super()
             .get_asset_spec(data)
@@ -35,5 +44,24 @@ class JiraRawTranslator(DagsterDltTranslator):
                 deps=[],
                 tags={KIND_TAG: self.kind},
                 kinds={"dlt", destination},
+                metadata={"dagster/storage_kind": destination},
             )
         )
+
+
+def raw_assets(
+    source: DltSource, *, name: str, kind: str, config: SyncConfig, **options: Any
+) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """`@dlt_assets` for a Jira source, built with no side effect on disk.
+
+    dagster-dlt needs a pipeline only to name the destination of the specs; `dlt.pipeline()` would
+    create its working directory when the definitions load, and processes loading them at the
+    same moment (a run, a sensor, the webserver) raced on it. Each step makes its own pipeline.
+    """
+    return dlt_assets(
+        dlt_source=source,
+        dlt_pipeline=None,  # type: ignore[arg-type]
+        name=name,
+        dagster_dlt_translator=JiraRawTranslator(kind=kind, destination=config.warehouse.destination),
+        **options,
+    )
