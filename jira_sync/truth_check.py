@@ -13,21 +13,12 @@ from typing import Any
 
 import duckdb
 
-# table -> SQL expression of the row id the truth uses
-SITE_TABLES: dict[str, str] = {
-    "issues": "id",
-    "issue_changelog": "history_id || ':' || item_index",
-    "projects": "id",
-    "issue_types": "id",
-    "statuses": "id",
-    "status_categories": "id",
-    "users": "account_id",
-    "groups": "group_id",
-    "group_members": "group_id || ':' || account_id",
-}
+from pipelines.registry import TABLES
+
+# table -> SQL expression of the row id the truth uses, per scope of the truth (registry.Truth)
+SITE_TABLES: dict[str, str] = {t.name: t.truth.row_id for t in TABLES if t.truth and t.truth.scope == "site"}
 ORGANIZATION_TABLES: dict[str, str] = {
-    "teams": "team_id",
-    "team_members": "team_id || ':' || account_id",
+    t.name: t.truth.row_id for t in TABLES if t.truth and t.truth.scope == "organization"
 }
 
 

@@ -11,10 +11,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
+from pipelines.registry import ENTITIES
+
 IssueCategory = Literal["feature", "bug", "chore", "discovery", "incident", "other"]
 KeywordCategory = Literal["incident", "bug", "discovery", "feature", "chore"]
 IssueState = Literal["open", "in_progress", "closed"]
-Entity = Literal["issues", "projects", "issue_types", "statuses", "users", "groups", "teams"]
+# The entities a site can sync: those the table registry names (pipelines/registry.py).
+Entity = Literal[ENTITIES]  # type: ignore[valid-type]
 WebhookEvent = Literal[
     "jira:issue_created",
     "jira:issue_updated",
@@ -25,7 +28,7 @@ WebhookEvent = Literal[
     "issue_property_set",
     "issue_property_deleted",
 ]
-ALL_ENTITIES: list[Entity] = ["issues", "projects", "issue_types", "statuses", "users", "groups", "teams"]
+ALL_ENTITIES: list[Entity] = list(ENTITIES)
 
 # The seed's keyword heuristics, in precedence order (first category whose keyword matches wins).
 DEFAULT_TYPE_KEYWORDS: dict[str, list[str]] = {

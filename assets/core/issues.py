@@ -8,13 +8,14 @@ from dagster import AssetExecutionContext
 
 from assets.core.common import CORE_GROUP, KINDS, core_key, raw_key
 from assets.core.mappings import add_missing_mappings
-from assets.core.raw_views import RAW_CONTRACT, create_raw_views
+from assets.core.raw_views import contract_columns, create_raw_views
 from assets.core.sql import sql_file, table_metadata, transaction, transform_connection
 from assets.core.sync_mappings import load_sync_mappings
 from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
+from pipelines import registry
 from pipelines.config import SyncConfig
 
-_ISSUE_COLUMNS = RAW_CONTRACT["issues"][1]
+_ISSUE_COLUMNS = contract_columns(registry.table("issues"))
 
 
 def build_issues(con: duckdb.DuckDBPyConnection) -> None:

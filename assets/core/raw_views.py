@@ -13,112 +13,28 @@ from collections.abc import Iterable
 
 import duckdb
 
-RAW_SCHEMA = "jira_raw"
+from pipelines import registry
+from pipelines.registry import DATASET as RAW_SCHEMA
+from pipelines.registry import JSON, TABLES, Table
 
-# table -> (key columns that must exist when the table exists, {column: DuckDB type})
-RAW_CONTRACT: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
-    "sites": (
-        ("cloud_id",),
-        {"cloud_id": "VARCHAR", "tenant_id": "VARCHAR", "name": "VARCHAR", "url": "VARCHAR"},
-    ),
-    "projects": (
-        ("cloud_id", "id"),
-        {"cloud_id": "VARCHAR", "id": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "archived": "BOOLEAN"},
-    ),
-    "issue_types": (
-        ("cloud_id", "id"),
-        {"cloud_id": "VARCHAR", "id": "VARCHAR", "name": "VARCHAR", "scope_project_id": "VARCHAR"},
-    ),
-    "statuses": (
-        ("cloud_id", "id"),
-        {
-            "cloud_id": "VARCHAR",
-            "id": "VARCHAR",
-            "name": "VARCHAR",
-            "status_category_key": "VARCHAR",
-            "scope_project_id": "VARCHAR",
-        },
-    ),
-    "users": (
-        ("cloud_id", "account_id"),
-        {
-            "cloud_id": "VARCHAR",
-            "account_id": "VARCHAR",
-            "account_type": "VARCHAR",
-            "display_name": "VARCHAR",
-            "email_address": "VARCHAR",
-            "active": "BOOLEAN",
-        },
-    ),
-    "groups": (("cloud_id", "group_id"), {"cloud_id": "VARCHAR", "group_id": "VARCHAR", "name": "VARCHAR"}),
-    "group_members": (
-        ("cloud_id", "group_id", "account_id"),
-        {"cloud_id": "VARCHAR", "group_id": "VARCHAR", "account_id": "VARCHAR"},
-    ),
-    "teams": (
-        ("organization_id", "team_id"),
-        {
-            "organization_id": "VARCHAR",
-            "team_id": "VARCHAR",
-            "cloud_id": "VARCHAR",
-            "display_name": "VARCHAR",
-            "description": "VARCHAR",
-            "state": "VARCHAR",
-            "team_type": "VARCHAR",
-        },
-    ),
-    "team_members": (
-        ("organization_id", "team_id", "account_id"),
-        {"organization_id": "VARCHAR", "team_id": "VARCHAR", "account_id": "VARCHAR"},
-    ),
-    "issues": (
-        ("cloud_id", "id"),
-        {
-            "cloud_id": "VARCHAR",
-            "id": "VARCHAR",
-            "key": "VARCHAR",
-            "project_id": "VARCHAR",
-            "project_key": "VARCHAR",
-            "issue_type_id": "VARCHAR",
-            "issue_type_name": "VARCHAR",
-            "status_id": "VARCHAR",
-            "status_name": "VARCHAR",
-            "status_category_key": "VARCHAR",
-            "priority_name": "VARCHAR",
-            "resolution_name": "VARCHAR",
-            "summary": "VARCHAR",
-            "parent_id": "VARCHAR",
-            "parent_key": "VARCHAR",
-            "assignee_account_id": "VARCHAR",
-            "reporter_account_id": "VARCHAR",
-            "creator_account_id": "VARCHAR",
-            "labels": "JSON",
-            "created": "TIMESTAMPTZ",
-            "updated": "TIMESTAMPTZ",
-            "resolved": "TIMESTAMPTZ",
-            "due_date": "DATE",
-            "synced_at": "TIMESTAMPTZ",
-            "deleted": "BOOLEAN",
-        },
-    ),
-    "issue_changelog": (
-        ("cloud_id", "issue_id", "history_id"),
-        {
-            "cloud_id": "VARCHAR",
-            "issue_id": "VARCHAR",
-            "history_id": "VARCHAR",
-            "item_index": "BIGINT",
-            "author_account_id": "VARCHAR",
-            "created": "TIMESTAMPTZ",
-            "field": "VARCHAR",
-            "field_id": "VARCHAR",
-            "from_id": "VARCHAR",
-            "from_string": "VARCHAR",
-            "to_id": "VARCHAR",
-            "to_string": "VARCHAR",
-        },
-    ),
-}
+
+def contract_columns(raw: Table) -> dict[str, str]:
+    """{column: DuckDB type} of a registered table, as the transforms read it."""
+    return {c.name: c.type.duckdb for c in raw.columns}
+
+
+def create_table_sql(raw: Table) -> str:
+    """DDL of a registered table as its writer makes it (dlt stores JSON as text; SQL-written tables
+    get a real primary key for `ON CONFLICT`)."""
+    columns = [
+        f'"{c.name}" {"VARCHAR" if c.type is JSON and raw.disposition != "sql" else c.type.duckdb}'
+        + (" NOT NULL" if c.name in raw.required_columns else "")
+        for c in raw.columns
+    ]
+    if raw.disposition == "sql":
+        columns.append(f"PRIMARY KEY ({', '.join(raw.key)})")
+    body = ",\n    ".join(columns)
+    return f'CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}."{raw.name}" (\n    {body}\n)'
 
 
 class RawContractError(RuntimeError):
@@ -137,17 +53,18 @@ def raw_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str] | None:
 def create_raw_views(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> list[str]:
     """Create the `raw_<table>` temp views; returns the tables that are missing (read as empty)."""
     missing: list[str] = []
-    for table in tables:
-        keys, columns = RAW_CONTRACT[table]
-        present = raw_columns(con, table)
+    for name in tables:
+        raw = registry.table(name)
+        keys, columns = raw.required_columns, contract_columns(raw)
+        present = raw_columns(con, name)
         if present is None:
-            missing.append(table)
+            missing.append(name)
         else:
             absent_keys = [key for key in keys if key not in present]
             if absent_keys:
                 raise RawContractError(
-                    f"{RAW_SCHEMA}.{table} has no column {', '.join(absent_keys)} (docs/architecture.md "
-                    f"requires {', '.join(keys)}); re-run the jira_raw/{table} asset with the current "
+                    f"{RAW_SCHEMA}.{name} has no column {', '.join(absent_keys)} (docs/architecture.md "
+                    f"requires {', '.join(keys)}); re-run the {raw.owner} asset with the current "
                     "pipelines, or drop the stale table so it is recreated."
                 )
         select = ", ".join(
@@ -156,11 +73,10 @@ def create_raw_views(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> l
             else f'CAST(NULL AS {kind}) AS "{column}"'
             for column, kind in columns.items()
         )
-        source = f'FROM "{RAW_SCHEMA}"."{table}"' if present is not None else "LIMIT 0"
-        where = (
-            ' WHERE "deleted" IS NOT TRUE' if table == "issues" and present and "deleted" in present else ""
-        )
-        con.execute(f"CREATE OR REPLACE TEMP VIEW raw_{table} AS SELECT {select} {source}{where}")
+        source = f'FROM "{RAW_SCHEMA}"."{name}"' if present is not None else "LIMIT 0"
+        tombstone = raw.hard_delete
+        where = f' WHERE "{tombstone}" IS NOT TRUE' if tombstone and present and tombstone in present else ""
+        con.execute(f"CREATE OR REPLACE TEMP VIEW raw_{name} AS SELECT {select} {source}{where}")
     return missing
 
 
@@ -178,8 +94,7 @@ def create_status_changes_view(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def create_contract_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[str] | None = None) -> None:
-    """Empty `jira_raw` tables with the contract's columns (for benchmarks and hand-written cases)."""
+    """Empty `jira_raw` tables as their writers make them (for benchmarks and hand-written cases)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
-    for table in tables or RAW_CONTRACT:
-        columns = ", ".join(f'"{name}" {kind}' for name, kind in RAW_CONTRACT[table][1].items())
-        con.execute(f'CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}."{table}" ({columns})')
+    for raw in (registry.table(name) for name in tables) if tables is not None else TABLES:
+        con.execute(create_table_sql(raw))

@@ -6,70 +6,72 @@ and its asset defined, only when at least one site needs it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import dagster as dg
+
+from pipelines import registry
 from pipelines.config import SiteConfig, SyncConfig
 
-DATASET = "jira_raw"
+DATASET = registry.DATASET
 GROUP = "jira_raw"
 KIND_TAG = "jira_sync/kind"
+DESCRIPTIONS: dict[str, str] = {t.name: t.description for t in registry.TABLES}
 
-# Monthly by created: an issue's created timestamp never changes, so the months are disjoint and
-# every issue lives in exactly one partition; re-running a month re-reads the same issues and merges
-# them on (cloud_id, id), which changes nothing. Months keep a partition at a few thousand issues
-# for busy sites, small enough to retry cheaply, few enough to show a decade in the UI.
-ISSUES_PARTITIONING_WHY = (
-    "Partitioned by the month an issue was created: created never changes, so partitions are "
-    "disjoint and every issue lives in exactly one of them; a partition's window [start, end) is "
-    "passed to the source as a bounded, stateless created range, and the rows merge on "
-    "(cloud_id, id), so re-running a partition (or two overlapping backfills) never duplicates a row."
-)
 
-DESCRIPTIONS: dict[str, str] = {
-    "sites": "One row per Jira site the sync file names: cloud_id, tenant_id, name, url. Lets SQL map "
-    "every row's cloud_id to its tenant and site settings.",
-    "projects": "Projects visible to the connecting account, per site (merge: a complete site snapshot "
-    "replaces that site's rows).",
-    "issue_types": "Issue types per site, including team-managed (project-scoped) ones.",
-    "statuses": "Workflow statuses per site with their status category.",
-    "status_categories": "The status categories of each site (To Do / In Progress / Done / No Category).",
-    "users": "Jira accounts per site: atlassian, app (bots) and customer accounts; email_address is "
-    "null when the user hides it.",
-    "groups": "Jira groups per site (with the groups_api team-sync method, groups become teams).",
-    "group_members": "Group membership per site, one row per (group, account).",
-    "teams": "Atlassian Teams of the organization (Teams API, email + API token), per organization.",
-    "team_members": "Atlassian Teams membership, one row per (team, account).",
-    "issues": "Current state of every issue, merged on (cloud_id, id); deleted issues are removed "
-    "(hard delete) by the census and webhooks. " + ISSUES_PARTITIONING_WHY,
-    "issue_changelog": "The full changelog (never the truncated embedded one): one row per changed "
-    "field of every history. A load replaces an issue's whole changelog. " + ISSUES_PARTITIONING_WHY,
-    "issue_updates": "The incremental sweep: re-reads issues updated since each site's watermark "
-    "(epoch milliseconds, minus the configured overlap, so no time zone can skew it) and merges them "
-    "into jira_raw.issues and jira_raw.issue_changelog (owned by the jira_raw/issues asset); this "
-    "table logs every change the sweep found, which feeds the webhook miss-rate check.",
-    "issue_deletions": "The issue-ID census: id-only searches per project find issues that are in the "
-    "warehouse but no longer in Jira; they are hard-deleted from jira_raw.issues and "
-    "jira_raw.issue_changelog (owned by the jira_raw/issues asset) and logged here with when and why.",
-    "project_access": "Written by the census: per project, whether the connecting account still "
-    "sees it. A project that vanished is reported as lost access, not as thousands of deletions.",
-}
+def registered_column_schema(
+    table: registry.Table, stored: Mapping[str, str] | None = None
+) -> dg.TableSchema:
+    """The Dagster column schema of a registered table: every column with its description, type
+    (as `stored` by the destination when given, else the registry's) and constraints."""
+    keys, merge = set(table.key), set(table.merge_key)
+    columns = [c for c in table.columns if stored is None or c.name in stored]
+    if stored is not None:  # columns the destination has beyond the registry (an older layout)
+        extra = [
+            registry.Column(n, registry.TEXT, "Not in the registry.")
+            for n in stored
+            if n not in table.column_names
+        ]
+        columns += extra
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=c.name,
+                type=stored[c.name] if stored is not None else c.type.duckdb.lower(),
+                description=c.description,
+                constraints=dg.TableColumnConstraints(
+                    nullable=c.name not in table.required_columns,
+                    other=[
+                        label
+                        for label, names in (
+                            ("primary_key", keys),
+                            ("merge_key", merge),
+                            ("hard_delete", {table.hard_delete}),
+                        )
+                        if c.name in names
+                    ],
+                ),
+            )
+            for c in columns
+        ]
+    )
 
-REFERENCE_TABLES_BY_ENTITY: dict[str, tuple[str, ...]] = {
-    "projects": ("projects",),
-    "issue_types": ("issue_types",),
-    "statuses": ("statuses", "status_categories"),
-    "users": ("users",),
-    "groups": ("groups", "group_members"),
-}
+
+def table_spec_metadata(table: str) -> dict[str, object]:
+    """Definition-time metadata of a raw asset: its columns (with descriptions) and table name."""
+    registered = registry.table(table)
+    return {
+        "dagster/column_schema": registered_column_schema(registered),
+        "dagster/table_name": f"{DATASET}.{table}",
+    }
 
 
 def reference_tables(config: SyncConfig) -> list[str]:
     """The reference tables some site needs; `sites` is always written."""
-    tables = {"sites"}
-    for _tenant, site in config.iter_sites():
-        for entity in site.entities:
-            tables.update(REFERENCE_TABLES_BY_ENTITY.get(entity, ()))
-        if _groups_become_teams(site):
-            tables.update(("groups", "group_members"))
-    return [t for t in DESCRIPTIONS if t in tables]
+    entities = {entity for _tenant, site in config.iter_sites() for entity in site.entities}
+    if any(_groups_become_teams(site) for _tenant, site in config.iter_sites()):
+        entities.add("groups")
+    return registry.tables_of(entities, source="jira_reference")
 
 
 def syncs_teams(config: SyncConfig) -> bool:

@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from assets.raw.catalog import DATASET, DESCRIPTIONS, GROUP, KIND_TAG
+from assets.raw.catalog import DATASET, DESCRIPTIONS, GROUP, KIND_TAG, table_spec_metadata
 from assets.raw.metadata import http_metadata, rows_loaded, table_metadata
 from assets.raw.site_access import open_sites
 from assets.raw.warehouse_state import warehouse_issues
@@ -25,6 +25,7 @@ def build_census_assets(config: SyncConfig) -> dg.AssetsDefinition:
             group_name=GROUP,
             description=DESCRIPTIONS[table],
             deps=[dg.AssetKey([DATASET, "issues"])],
+            metadata=table_spec_metadata(table),
             tags={KIND_TAG: "issues"},
             kinds=kinds,
         )

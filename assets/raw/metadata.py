@@ -13,8 +13,9 @@ from typing import Any
 import dagster as dg
 import dlt
 
+from assets.raw.catalog import registered_column_schema
+from pipelines import registry
 from pipelines.jira.client import HttpStats
-from pipelines.jira.tables import HINTS, KEYS, MERGE_KEYS
 
 
 def table_row_count(pipeline: dlt.Pipeline, table: str) -> int:
@@ -33,48 +34,26 @@ def table_row_count(pipeline: dlt.Pipeline, table: str) -> int:
 
 
 def column_schema(pipeline: dlt.Pipeline, table: str) -> dg.TableSchema:
-    """The table's columns as the destination has them, with the merge keys the source declares.
+    """The table's columns as the destination has them, described and constrained by the registry.
 
     Read from the destination, not from `pipeline.default_schema`: dagster-dlt's own metadata
-    extraction pops the keys of dlt's in-memory column dicts, leaving that schema empty. The
-    primary key is the table's logical key (the sources make loads unique by it; dlt gets only
-    the merge key, see pipelines/jira/tables.py).
+    extraction pops the keys of dlt's in-memory column dicts, leaving that schema empty. A table
+    the destination does not have yet is described from the registry alone.
     """
     with pipeline.sql_client() as client:
         try:
             rows = client.execute_sql(
-                "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+                "SELECT column_name, data_type FROM information_schema.columns "
                 "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
                 client.dataset_name,
                 table,
             )
         except Exception:
             rows = []
-    primary, merge = set(KEYS.get(table, ())), set(MERGE_KEYS.get(table, ()))
-    columns = HINTS.get(table, {}).get("columns") or {}
-    hard_delete = {name for name, column in columns.items() if column.get("hard_delete")}
-    return dg.TableSchema(
-        columns=[
-            dg.TableColumn(
-                name=name,
-                type=str(data_type).lower(),
-                constraints=dg.TableColumnConstraints(
-                    nullable=str(nullable).upper() == "YES" and name not in primary,
-                    other=[
-                        label
-                        for label, names in (
-                            ("primary_key", primary),
-                            ("merge_key", merge),
-                            ("hard_delete", hard_delete),
-                        )
-                        if name in names
-                    ],
-                ),
-            )
-            for name, data_type, nullable in rows or []
-            if not name.startswith("_dlt")
-        ]
-    )
+    stored = {
+        str(name): str(data_type).lower() for name, data_type in rows or [] if not name.startswith("_dlt")
+    }
+    return registered_column_schema(registry.table(table), stored or None)
 
 
 def rows_loaded(pipeline: dlt.Pipeline, table: str) -> int:

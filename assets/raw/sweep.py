@@ -5,7 +5,7 @@ from datetime import timedelta
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from assets.raw.catalog import DATASET, DESCRIPTIONS, GROUP, KIND_TAG
+from assets.raw.catalog import DATASET, DESCRIPTIONS, GROUP, KIND_TAG, table_spec_metadata
 from assets.raw.metadata import http_metadata, rows_loaded, table_metadata
 from assets.raw.site_access import open_sites
 from assets.raw.warehouse_state import issue_watermarks
@@ -26,6 +26,7 @@ def build_sweep_asset(config: SyncConfig) -> dg.AssetsDefinition:
         group_name=GROUP,
         description=DESCRIPTIONS["issue_updates"],
         deps=[ISSUES_KEY],
+        metadata=table_spec_metadata("issue_updates"),
         pool=WAREHOUSE_POOL,
         tags={KIND_TAG: "issues"},
         kinds={"dlt", config.warehouse.destination},

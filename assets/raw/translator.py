@@ -11,7 +11,7 @@ from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.extract.source import DltSource
 
-from assets.raw.catalog import DATASET, DESCRIPTIONS, GROUP, KIND_TAG
+from assets.raw.catalog import DATASET, DESCRIPTIONS, GROUP, KIND_TAG, table_spec_metadata
 from pipelines.config import SyncConfig
 
 
@@ -46,6 +46,7 @@ class JiraRawTranslator(DagsterDltTranslator):
                 kinds={"dlt", destination},
                 metadata={"dagster/storage_kind": destination},
             )
+            .merge_attributes(metadata=table_spec_metadata(table))
         )
 
 

@@ -24,57 +24,24 @@ import duckdb
 import pyarrow as pa
 
 from assets.core.issues import delete_issues, upsert_issues
+from assets.core.raw_views import create_table_sql
+from pipelines import registry
 from pipelines.config import SyncConfig
 from pipelines.inbox.events import InboxEvent
 from pipelines.jira.helpers import IssueColumns
 from pipelines.jira.pages import History, history_from_json, issue_from_json
+from pipelines.jira.tables import SCHEMAS
 
 UPSERT_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated"})
 DELETE_EVENT = "jira:issue_deleted"
 
-WEBHOOK_EVENTS_DDL = """
-CREATE SCHEMA IF NOT EXISTS jira_raw;
-CREATE TABLE IF NOT EXISTS jira_raw.webhook_events (
-    cloud_id VARCHAR NOT NULL,
-    webhook_identifier VARCHAR NOT NULL,
-    event VARCHAR NOT NULL,
-    issue_id VARCHAR,
-    issue_key VARCHAR,
-    "timestamp" TIMESTAMPTZ NOT NULL,
-    received_at TIMESTAMPTZ NOT NULL,
-    tenant_id VARCHAR NOT NULL,
-    payload JSON NOT NULL,
-    PRIMARY KEY (cloud_id, webhook_identifier)
-);
-"""
-
-# The census creates this table through dlt; a webhook delete may come first. Same columns and
-# types as dlt makes them (docs/architecture.md), so dlt later adopts the table as it is.
-ISSUE_DELETIONS_DDL = """
-CREATE TABLE IF NOT EXISTS jira_raw.issue_deletions (
-    cloud_id VARCHAR NOT NULL,
-    id VARCHAR NOT NULL,
-    detected_at TIMESTAMPTZ NOT NULL,
-    key VARCHAR,
-    project_key VARCHAR,
-    reason VARCHAR,
-    detail VARCHAR
-);
-"""
-
-_EVENTS_SCHEMA = pa.schema(
-    [
-        ("cloud_id", pa.string()),
-        ("webhook_identifier", pa.string()),
-        ("event", pa.string()),
-        ("issue_id", pa.string()),
-        ("issue_key", pa.string()),
-        ("timestamp", pa.timestamp("us", tz="UTC")),
-        ("received_at", pa.timestamp("us", tz="UTC")),
-        ("tenant_id", pa.string()),
-        ("payload", pa.string()),
-    ]
+WEBHOOK_EVENTS_DDL = (
+    f"CREATE SCHEMA IF NOT EXISTS jira_raw; {create_table_sql(registry.table('webhook_events'))}"
 )
+# The census creates this table through dlt; a webhook delete may come first. The registry's DDL
+# makes it as dlt does, so dlt later adopts the table as it is.
+ISSUE_DELETIONS_DDL = create_table_sql(registry.table("issue_deletions"))
+_EVENTS_SCHEMA = SCHEMAS["webhook_events"]
 
 
 @dataclass
@@ -332,18 +299,7 @@ def _deletions_table(events: Iterable[InboxEvent]) -> pa.Table:
                 "detail": f"jira:issue_deleted delivery {event.identifier}",
             }
         )
-    schema = pa.schema(
-        [
-            ("cloud_id", pa.string()),
-            ("id", pa.string()),
-            ("detected_at", pa.timestamp("us", tz="UTC")),
-            ("key", pa.string()),
-            ("project_key", pa.string()),
-            ("reason", pa.string()),
-            ("detail", pa.string()),
-        ]
-    )
-    return pa.Table.from_pylist(rows, schema=schema)
+    return pa.Table.from_pylist(rows, schema=SCHEMAS["issue_deletions"])
 
 
 def _extra_fields_by_cloud(con: duckdb.DuckDBPyConnection, config: SyncConfig) -> dict[str, tuple[str, ...]]:

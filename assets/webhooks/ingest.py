@@ -10,6 +10,7 @@ import dagster as dg
 
 from assets.core.common import core_key
 from assets.core.sql import transaction, transform_connection
+from assets.raw.catalog import table_spec_metadata
 from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
 from assets.webhooks.apply import ApplySummary, apply_events
 from pipelines.inbox import open_inbox
@@ -26,6 +27,7 @@ MAX_BATCHES_PER_RUN = 50
     pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
     deps=[core_key("issues")],
+    metadata=table_spec_metadata("webhook_events"),
     description=(
         "Webhook deliveries drained from the receiver's inbox: raw events (one row per cloud_id, "
         "webhook_identifier), applied to jira_raw.issues / issue_changelog / issue_deletions and to "

@@ -1,11 +1,11 @@
 """dlt sources for Jira Cloud. Every resource yields pages as Arrow tables (no JSON normalizer).
 
-Sources, their resources (one Dagster asset each) and the tables they write:
+Sources and their resources (one Dagster asset each); which table each writes, and which
+sync-file entity needs it, is in the table registry (`pipelines/registry.py`):
 
-- `jira_reference`: sites, projects, issue_types, statuses, status_categories, users, groups,
-  group_members — complete per-site snapshots (merge_key cloud_id).
-- `jira_teams`: teams, team_members — per-organization snapshots (merge_key organization_id).
-- `jira_issues`: issues, issue_changelog — a bounded, stateless created window [from, to).
+- `jira_reference`: complete per-site snapshots (merge_key cloud_id).
+- `jira_teams`: per-organization snapshots (merge_key organization_id).
+- `jira_issues`: issues and their changelogs in a bounded, stateless created window [from, to).
 - `jira_issue_updates`: resource issue_updates; writes issues and issue_changelog too (the
   sweep's changes) and keeps a per-site watermark in its resource state.
 - `jira_issue_census`: resources issue_deletions (also writes the hard-delete tombstones into
@@ -25,6 +25,7 @@ import dlt
 import pyarrow as pa
 from dlt.extract.resource import DltResource
 
+from pipelines import registry
 from pipelines.jira.census import CensusResult, WarehouseIssue, run_census
 from pipelines.jira.client import HttpStats, JiraHttp
 from pipelines.jira.issues import ChangelogDedup, IssuePage, fetch_issue_pages, plan_windows
@@ -74,14 +75,11 @@ def _variant(item: pa.Table, table: str) -> Any:
 
 
 def _site_snapshots(
-    sites: list[SiteRuntime],
-    failures: SiteFailures,
-    entity: str,
-    table: str,
-    fetch: Callable[[SiteRuntime], pa.Table],
+    sites: list[SiteRuntime], failures: SiteFailures, table: str, fetch: Callable[[SiteRuntime], pa.Table]
 ) -> Iterator[pa.Table]:
+    entity = registry.table(table).entity
     for site in sites:
-        if not site.syncs(entity):
+        if entity is not None and not site.syncs(entity):
             continue
         try:
             snapshot = fetch(site)  # complete before yielding: a failing site keeps its old rows
@@ -100,10 +98,10 @@ def jira_reference(
     http = http or JiraHttp()
     by_cloud_id = {site.cloud_id: site for site in sites}
 
-    def snapshots(entity: str, table: str, fetch: Callable[[JiraHttp, SiteRuntime], pa.Table]) -> DltResource:
+    def snapshots(table: str, fetch: Callable[[JiraHttp, SiteRuntime], pa.Table]) -> DltResource:
         @_resource(table)
         def resource() -> Iterator[pa.Table]:
-            yield from _site_snapshots(sites, failures, entity, table, lambda site: fetch(http, site))
+            yield from _site_snapshots(sites, failures, table, lambda site: fetch(http, site))
 
         return resource
 
@@ -112,7 +110,7 @@ def jira_reference(
         if sites:
             yield sites_table(sites)
 
-    groups = snapshots("groups", "groups", groups_table)
+    groups = snapshots("groups", groups_table)
 
     @_transformer("group_members", groups)
     def group_members(groups_page: pa.Table) -> Iterator[pa.Table]:
@@ -127,11 +125,11 @@ def jira_reference(
 
     return (
         sites_resource,
-        snapshots("projects", "projects", projects_table),
-        snapshots("issue_types", "issue_types", issue_types_table),
-        snapshots("statuses", "statuses", statuses_table),
-        snapshots("statuses", "status_categories", status_categories_table),
-        snapshots("users", "users", users_table),
+        snapshots("projects", projects_table),
+        snapshots("issue_types", issue_types_table),
+        snapshots("statuses", statuses_table),
+        snapshots("status_categories", status_categories_table),
+        snapshots("users", users_table),
         groups,
         group_members,
     )

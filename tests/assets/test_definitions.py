@@ -13,6 +13,7 @@ import pytest
 from assets.definitions import build_definitions
 from assets.jobs import ISSUES_BACKFILL_JOB
 from assets.resources import WAREHOUSE_POOL, shared_resources
+from pipelines import registry
 from pipelines.config import SyncConfigError, load_sync_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,25 +25,9 @@ SECRET_VARS = (
     "JIRA_TEAMS_EMAIL",
     "JIRA_TEAMS_API_TOKEN",
 )
-RAW_TABLES = {
-    "sites",
-    "projects",
-    "issue_types",
-    "statuses",
-    "status_categories",
-    "users",
-    "groups",
-    "group_members",
-    "teams",
-    "team_members",
-    "issues",
-    "issue_changelog",
-    "issue_updates",
-    "issue_deletions",
-    "project_access",
-}
-
-ISSUE_TABLES = {"issues", "issue_changelog", "issue_updates", "issue_deletions", "project_access"}
+# Every registered table but the webhook area's (the repo's sync file selects every entity).
+RAW_TABLES = {t.name for t in registry.TABLES if t.source != "webhook_ingest"}
+ISSUE_TABLES = {t.name for t in registry.TABLES if t.entity == "issues"}
 
 
 @pytest.fixture(autouse=True)
@@ -114,6 +99,20 @@ def test_raw_assets_keys_groups_pools_kinds_and_descriptions() -> None:
         assert node.tags["jira_sync/kind"] == expected_kind, table
         # no phantom upstream assets from dagster-dlt's default translator
         assert all(parent.path[0] == "jira_raw" for parent in node.parent_keys), table
+
+
+def test_every_raw_asset_shows_the_registry_columns_with_their_descriptions() -> None:
+    """The UI's column schema of each jira_raw asset comes from the registry, before any run."""
+    defs = build_definitions(load_sync_config(REPO / "jira_sync.yaml"))
+    graph = defs.resolve_asset_graph()
+    for table in registry.TABLES:
+        node = graph.get(dg.AssetKey(["jira_raw", table.name]))
+        schema = node.metadata["dagster/column_schema"]
+        shown = {c.name: c.description for c in schema.columns}
+        assert shown == {c.name: c.description for c in table.columns}, table.name
+        keys = {c.name for c in schema.columns if "primary_key" in c.constraints.other}
+        assert keys == set(table.key), table.name
+        assert node.metadata["dagster/table_name"] == f"jira_raw.{table.name}"
 
 
 def test_issues_are_monthly_partitions_from_history_start_to_the_current_month(tmp_path: Path) -> None:

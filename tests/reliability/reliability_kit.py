@@ -26,11 +26,9 @@ from jira_sync.demo_world import ConnectedDemo
 from jira_sync.main_job import QUIET, RANGE_END_TAG, RANGE_START_TAG, StepOutcome, run_steps
 from jira_sync.truth_check import TableCheck, check_warehouse
 from pipelines.config import load_sync_config
-from pipelines.jira.tables import KEYS
+from pipelines.registry import TABLES
 
 REPO = Path(__file__).resolve().parents[2]
-# jira_raw tables the webhook ingest writes with SQL (not dlt), and their keys.
-SQL_KEYS = {"webhook_events": ("cloud_id", "webhook_identifier")}
 
 
 def report(scenario: str, **figures: object) -> str:
@@ -119,7 +117,7 @@ def truth_mismatches(warehouse: Path, demo: ConnectedDemo) -> list[str]:
 
 def duplicate_keys(warehouse: Path) -> dict[str, int]:
     """Rows beyond one per logical key, for every `jira_raw` table that exists (0 everywhere = clean)."""
-    keys = {**KEYS, **SQL_KEYS}
+    keys = {t.name: t.key for t in TABLES}
     found: dict[str, int] = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = {
