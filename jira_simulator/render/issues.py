@@ -14,9 +14,22 @@ from jira_simulator.render.context import RenderContext
 from jira_simulator.render.fields import FIELDS, SEVERITY_FIELD
 from jira_simulator.render.projects import ProjectRenderer
 from jira_simulator.render.users import UserRenderer
-from jira_simulator.render.work import WorkRenderer
+from jira_simulator.render.work import WorkRenderer, duration_text
+from jira_simulator.watchers import voter_ids, watcher_ids
 
 ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
+TIME_TRACKING_FIELDS = {
+    "timespent",
+    "aggregatetimespent",
+    "timeoriginalestimate",
+    "aggregatetimeoriginalestimate",
+    "timeestimate",
+    "aggregatetimeestimate",
+    "workratio",
+    "progress",
+    "aggregateprogress",
+    "timetracking",
+}
 
 
 class IssueRenderer:
@@ -66,7 +79,7 @@ class IssueRenderer:
         if "names" in expand:
             body["names"] = {f: FIELDS[f].name for f in fields}
         if "schema" in expand:
-            body["schema"] = {f: FIELDS[f].schema for f in fields}
+            body["schema"] = {f: FIELDS[f].schema for f in fields if FIELDS[f].schema is not None}
         if "transitions" in expand:
             body["transitions"] = self.transitions(issue)
         if "changelog" in expand:
@@ -129,10 +142,56 @@ class IssueRenderer:
             return self.work.comments_page(issue)
         if field_id == "worklog":
             return self.work.worklogs_page(issue)
+        if field_id in TIME_TRACKING_FIELDS:
+            return self.time_tracking(field_id, issue, children)
+        if field_id == "watches":
+            watchers = watcher_ids(context.world, site, issue)
+            return {
+                "self": f"{context.base}/issue/{issue.key}/watchers",
+                "watchCount": len(watchers),
+                "isWatching": context.viewer_id in watchers,
+            }
+        if field_id == "votes":
+            voters = voter_ids(context.world, site, issue)
+            return {
+                "self": f"{context.base}/issue/{issue.key}/votes",
+                "votes": len(voters),
+                "hasVoted": context.viewer_id in voters,
+            }
+        if field_id == "attachment":
+            return []
+        if field_id == "issuerestriction":
+            return {"issuerestrictions": {}, "shouldDisplay": False}
         value = issue.custom_fields.get(field_id)
         if field_id == SEVERITY_FIELD and isinstance(value, dict):
             return {"self": f"{context.base}/customFieldOption/{value['id']}", **value}
         return value
+
+    def time_tracking(self, field_id: str, issue: Issue, children: Callable[[str], list[Issue]]) -> Any:
+        """Time spent is the issue's logged work (Σ adds its sub-tasks'); the world sets no estimates,
+        so estimates are null and the work ratio -1, as a real issue without an estimate shows."""
+        if field_id == "workratio":
+            return -1
+        if field_id in (
+            "timeoriginalestimate",
+            "timeestimate",
+            "aggregatetimeoriginalestimate",
+            "aggregatetimeestimate",
+        ):
+            return None
+        aggregate = field_id.startswith("aggregate")
+        spent = sum(w.time_spent_seconds for w in issue.worklogs)
+        if aggregate:
+            spent += sum(w.time_spent_seconds for child in children(issue.id) for w in child.worklogs)
+        if field_id in ("timespent", "aggregatetimespent"):
+            return spent or None
+        if field_id in ("progress", "aggregateprogress"):
+            return (
+                {"progress": spent, "total": spent, "percent": 100} if spent else {"progress": 0, "total": 0}
+            )
+        if not spent:  # timetracking
+            return {}
+        return {"timeSpent": duration_text(spent), "timeSpentSeconds": spent}
 
     def issue_link(self, issue: Issue) -> dict[str, Any]:
         """A short issue, as `parent` and `subtasks` embed it."""

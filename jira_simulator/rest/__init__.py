@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from jira_simulator.rest import changelog, groups, issues, metadata, projects, search, users, work
+from jira_simulator.rest import changelog, groups, issues, metadata, projects, search, users, watchers, work
 
 
 def routes() -> list[BaseRoute]:
@@ -12,6 +12,7 @@ def routes() -> list[BaseRoute]:
     return [
         *search.routes(),
         *issues.routes(),
+        *watchers.routes(),
         *changelog.routes(),
         *work.routes(),
         *metadata.routes(),

@@ -162,7 +162,7 @@ async def search_jql(request: Request) -> Response:
     if "names" in expand:
         result["names"] = {f: FIELDS[f].name for f in fields}
     if "schema" in expand:
-        result["schema"] = {f: FIELDS[f].schema for f in fields}
+        result["schema"] = {f: FIELDS[f].schema for f in fields if FIELDS[f].schema is not None}
     if end < len(snapshot.issue_ids):
         result["nextPageToken"] = cursors.token(snapshot_id, end)
         result["isLast"] = False

@@ -25,6 +25,7 @@ from referencing.jsonschema import DRAFT4
 from starlette.routing import Route
 
 from jira_simulator.rest import routes as rest_routes
+from jira_simulator.watchers import voter_ids
 
 SPEC_PATH = Path(
     os.environ.get(
@@ -127,6 +128,7 @@ def samples(served, site_name: str = "acme") -> list[tuple[str, str, str, dict[s
     issues = list(acme.issues.values())
     with_comments = next(i for i in issues if i.comments)
     with_worklogs = next(i for i in issues if i.worklogs)
+    voted = next(i for i in issues if voter_ids(served.world, acme, i))
     subtask = next(i for i in issues if i.parent_id and acme.issue_types[i.issue_type_id].subtask)
     project = acme.find_project(software)
     team_managed = acme.find_project(other)
@@ -197,6 +199,8 @@ def samples(served, site_name: str = "acme") -> list[tuple[str, str, str, dict[s
         ),
         ("GET", "/issue/{issueIdOrKey}/worklog", f"/issue/{with_worklogs.key}/worklog", {}),
         ("GET", "/issue/{issueIdOrKey}/transitions", f"/issue/{software}-1/transitions", {}),
+        ("GET", "/issue/{issueIdOrKey}/watchers", f"/issue/{with_comments.key}/watchers", {}),
+        ("GET", "/issue/{issueIdOrKey}/votes", f"/issue/{voted.key}/votes", {}),
         ("GET", "/worklog/updated", "/worklog/updated", {"params": {"since": 0}}),
         ("GET", "/worklog/deleted", "/worklog/deleted", {}),
         ("POST", "/worklog/list", "/worklog/list", {"json": {"ids": worklog_ids}}),
