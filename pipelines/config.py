@@ -118,6 +118,24 @@ class HttpConfig(StrictModel):
     timeout_seconds: float = Field(60, gt=0, le=600)
 
 
+class QuotaConfig(StrictModel):
+    """Atlassian's points quota of the OAuth app, and where every run of the deployment shares it.
+
+    `points_per_hour` and `pool` are the starting point: the first answer's `RateLimit-Policy`
+    corrects them. Backfills leave `reserve_share` of each hour to sweeps, censuses, reference syncs
+    and webhook refreshes (shrinking to 0 as the hour ends). The budget lives in `store` (SQLite,
+    one machine; default `quota.sqlite` beside a DuckDB warehouse, else `data/quota.sqlite`) or,
+    with `store_url_env`, in PostgreSQL (a connection string in that variable) — never in the
+    warehouse itself.
+    """
+
+    points_per_hour: int = Field(65_000, gt=0, le=10_000_000)
+    pool: Literal["global", "tenant"] = "global"
+    reserve_share: float = Field(0.1, ge=0, le=0.9)
+    store: Path | None = None
+    store_url_env: EnvName = None
+
+
 class SyncSettings(StrictModel):
     """History start (first monthly partition) and the incremental sweep's overlap."""
 
@@ -201,6 +219,7 @@ class SyncConfig(StrictModel):
     atlassian: AtlassianConfig = Field(default_factory=AtlassianConfig)
     oauth: OAuthConfig = Field(default_factory=OAuthConfig)
     http: HttpConfig = Field(default_factory=HttpConfig)
+    quota: QuotaConfig = Field(default_factory=QuotaConfig)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     mappings: MappingsConfig = Field(default_factory=MappingsConfig)
@@ -220,6 +239,15 @@ class SyncConfig(StrictModel):
         require_unique([(f"jobs[{i}].name", j.name) for i, j in enumerate(self.jobs)], "job name")
         return self
 
+    @property
+    def quota_store_path(self) -> Path:
+        """The SQLite file of the shared points budget (see QuotaConfig)."""
+        if self.quota.store is not None:
+            return self.quota.store
+        if self.warehouse.destination == "duckdb":
+            return Path(self.warehouse.path).parent / "quota.sqlite"
+        return Path("data/quota.sqlite")
+
     def iter_sites(self) -> Iterator[tuple[TenantConfig, SiteConfig]]:
         for tenant in self.tenants:
             for site in tenant.sites:
@@ -230,6 +258,8 @@ class SyncConfig(StrictModel):
         needed: list[tuple[str, str]] = []
         if self.warehouse.credentials_env:
             needed.append((self.warehouse.credentials_env, "warehouse.credentials_env"))
+        if self.quota.store_url_env:
+            needed.append((self.quota.store_url_env, "quota.store_url_env"))
         uses_oauth = any(s.auth.method == "oauth" for _, s in self.iter_sites())
         if uses_oauth:
             for key in ("client_id_env", "client_secret_env", "redirect_uri_env"):

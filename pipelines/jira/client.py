@@ -1,9 +1,16 @@
-"""HTTP for the Jira sources: dlt's retrying session, a shared rate limiter, counters, clear errors.
+"""HTTP for the Jira sources: dlt's retrying session, rate limits and quota, counters, clear errors.
 
 - dlt's `Client` retries 429 (honouring `Retry-After`), 5xx and dropped connections with backoff,
   up to `http.max_attempts` attempts.
-- One token bucket per run, shared by all worker threads (`http.max_requests_per_second`); a 429
-  pauses every worker for its `Retry-After` (Atlassian quotas are per app, not per thread).
+- One token bucket per run, shared by all worker threads (`http.max_requests_per_second`).
+- OAuth requests draw on the deployment's shared points budget (`quota.QuotaBudget`): reserved
+  before sending, settled with the real cost after, the pool corrected from Jira's headers. Waiting
+  for the budget happens before a request is sent, so it never uses up a retry attempt.
+- A 429 is handled by its `RateLimit-Reason`, as Atlassian advises: quota (`jira-quota-*`) pauses
+  every request on the pool until the reset (through the shared budget, so every process
+  pauses); burst (`jira-burst-based`) slows that endpoint only; per-issue writes
+  (`jira-per-issue-on-write`) delay only that request; a 429 without a known reason pauses every
+  worker of the run for its `Retry-After`.
 - Any other 4xx fails naming the request (method, path, status, Jira's errorMessages); nothing is
   ever skipped silently.
 """
@@ -18,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 import requests
@@ -28,6 +35,14 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
 from pipelines.config import HttpConfig
+from pipelines.jira.quota.budget import BudgetStats, QuotaBudget
+from pipelines.jira.quota.burst import EndpointPacer, endpoint_key
+from pipelines.jira.quota.headers import (
+    BURST_REASON,
+    PER_ISSUE_REASON,
+    RateLimitHeaders,
+    parse_rate_limit_headers,
+)
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504, 520, 522, 524})
 # Exponential backoff base (seconds) when no Retry-After is given (0.5, 1, 2, ... s).
@@ -53,7 +68,9 @@ class HttpStats:
     retries: int = 0
     throttled: int = 0
     connection_errors: int = 0
+    burst_refusals: int = 0
     by_status: Counter = field(default_factory=Counter)
+    budget: BudgetStats | None = None  # points spent and quota waits, when OAuth requests were charged
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, status: int | None) -> None:
@@ -69,15 +86,23 @@ class HttpStats:
             if status in RETRYABLE_STATUS:
                 self.retries += 1
 
+    def burst_refused(self) -> None:
+        with self._lock:
+            self.burst_refusals += 1
+
     def as_dict(self) -> dict[str, Any]:
         with self._lock:
-            return {
+            counts: dict[str, Any] = {
                 "requests": self.requests,
                 "retries": self.retries,
                 "throttled": self.throttled,
                 "connection_errors": self.connection_errors,
+                "burst_refusals": self.burst_refusals,
                 "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
             }
+        if self.budget is not None:
+            counts["quota"] = self.budget.as_dict()
+        return counts
 
 
 class RateLimiter:
@@ -121,24 +146,70 @@ def retry_after_seconds(response: requests.Response) -> float:
 
 
 class ThrottledAdapter(HTTPAdapter):
-    """Every attempt (first try and retries) takes a limiter token and is counted."""
+    """Every attempt (first try and retries) takes a limiter token, the endpoint's pace and its
+    points from the budget; it is counted, and its 429 handled by reason."""
 
-    def __init__(self, limiter: RateLimiter, stats: HttpStats, pool_maxsize: int) -> None:
+    def __init__(
+        self,
+        limiter: RateLimiter,
+        stats: HttpStats,
+        pool_maxsize: int,
+        budget: QuotaBudget | None = None,
+        pacer: EndpointPacer | None = None,
+    ) -> None:
         super().__init__(pool_connections=4, pool_maxsize=pool_maxsize)
         self.limiter = limiter
         self.stats = stats
+        self.budget = budget
+        self.pacer = pacer or EndpointPacer()
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        method, url = request.method or "GET", request.url or ""
+        key = endpoint_key(method, url)
         self.limiter.acquire()
+        self.pacer.wait(key)
+        ticket = None
+        if self.budget is not None:
+            body = request.body.encode() if isinstance(request.body, str) else request.body
+            params = dict(parse_qsl(urlsplit(url).query))
+            ticket = self.budget.acquire(method, url, params, body if isinstance(body, bytes) else None)
         try:
             response = super().send(request, *args, **kwargs)
         except (requests.ConnectionError, requests.Timeout):
             self.stats.record(None)
+            if ticket is not None:  # it may have reached Jira: charge the base point
+                self.budget.settle(ticket, method, url, None, b"", RateLimitHeaders())  # type: ignore[union-attr]
+            raise
+        except BaseException:
+            if ticket is not None:
+                self.budget.release(ticket)  # type: ignore[union-attr]
             raise
         self.stats.record(response.status_code)
-        if response.status_code == 429:
-            self.limiter.pause(retry_after_seconds(response))
+        headers = (
+            parse_rate_limit_headers(response.headers)
+            if ticket is not None or response.status_code == 429
+            else None
+        )
+        if ticket is not None:
+            self.budget.settle(ticket, method, url, response.status_code, response.content, headers)  # type: ignore[union-attr,arg-type]
+        if response.status_code == 429 and headers is not None:
+            self._refused(key, headers, response)
+        else:
+            self.pacer.succeeded(key)
         return response
+
+    def _refused(
+        self, key: tuple[str, str, str], headers: RateLimitHeaders, response: requests.Response
+    ) -> None:
+        if headers.is_quota_refusal and self.budget is not None:
+            return  # the shared budget holds every request on the pool until the reset
+        if headers.reason == BURST_REASON:
+            self.stats.burst_refused()
+            self.pacer.refused(key, headers)
+        elif headers.reason == PER_ISSUE_REASON:
+            return  # only writes to that issue wait (dlt retries this one after Retry-After)
+        else:
+            self.limiter.pause(retry_after_seconds(response))
 
 
 class JiraRequestError(requests.HTTPError):
@@ -230,9 +301,10 @@ def check_jira_status(response: requests.Response, *args: Any, **kwargs: Any) ->
 class JiraHttp:
     """The HTTP layer of one run: retrying sessions (one per thread), limiter and stats."""
 
-    def __init__(self, config: HttpConfig | None = None) -> None:
+    def __init__(self, config: HttpConfig | None = None, budget: QuotaBudget | None = None) -> None:
         self.config = config or HttpConfig()
-        self.stats = HttpStats()
+        self.budget = budget
+        self.stats = HttpStats(budget=budget.stats if budget is not None else None)
         self.limiter = RateLimiter(self.config.max_requests_per_second)
         self._client = Client(
             request_timeout=self.config.timeout_seconds,
@@ -244,7 +316,7 @@ class JiraHttp:
             status_codes=sorted(RETRYABLE_STATUS),
         )
         pool = max(4, self.config.concurrency * 2)
-        self._client._adapter = ThrottledAdapter(self.limiter, self.stats, pool_maxsize=pool)
+        self._client._adapter = ThrottledAdapter(self.limiter, self.stats, pool_maxsize=pool, budget=budget)
 
     @property
     def session(self) -> requests.Session:

@@ -197,3 +197,19 @@ def test_publish_path_named_like_a_schema_is_refused(tmp_path):
         load_sync_config(sync_file)
     message = str(raised.value)
     assert "warehouse.publish_path" in message and "jira_analytics.duckdb" in message
+
+
+def test_quota_defaults_and_the_budget_store_beside_the_warehouse(tmp_path: Path) -> None:
+    config = load_sync_config(write(tmp_path, MINIMAL), environ={})
+    assert (config.quota.points_per_hour, config.quota.pool, config.quota.reserve_share) == (65000, "global", 0.1)
+    assert config.quota_store_path == Path("data/quota.sqlite")
+    text = MINIMAL.replace("version: 1", "version: 1\nwarehouse: {path: /srv/sync/wh.duckdb}")
+    assert load_sync_config(write(tmp_path, text), environ={}).quota_store_path == Path("/srv/sync/quota.sqlite")
+
+
+def test_quota_mistakes_and_the_postgres_store_variable(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, MINIMAL + "quota: {pool: shared, reserve_share: 2}\n"))
+    assert "quota.pool" in message and "quota.reserve_share" in message
+    text = MINIMAL + "quota: {store_url_env: JIRA_QUOTA_URL}\n"
+    config = load_sync_config(write(tmp_path, text), environ={})
+    assert ("JIRA_QUOTA_URL", "quota.store_url_env") in config.required_environment()
