@@ -201,10 +201,16 @@ def test_publish_path_named_like_a_schema_is_refused(tmp_path):
 
 def test_quota_defaults_and_the_budget_store_beside_the_warehouse(tmp_path: Path) -> None:
     config = load_sync_config(write(tmp_path, MINIMAL), environ={})
-    assert (config.quota.points_per_hour, config.quota.pool, config.quota.reserve_share) == (65000, "global", 0.1)
+    assert (config.quota.points_per_hour, config.quota.pool, config.quota.reserve_share) == (
+        65000,
+        "global",
+        0.1,
+    )
     assert config.quota_store_path == Path("data/quota.sqlite")
     text = MINIMAL.replace("version: 1", "version: 1\nwarehouse: {path: /srv/sync/wh.duckdb}")
-    assert load_sync_config(write(tmp_path, text), environ={}).quota_store_path == Path("/srv/sync/quota.sqlite")
+    assert load_sync_config(write(tmp_path, text), environ={}).quota_store_path == Path(
+        "/srv/sync/quota.sqlite"
+    )
 
 
 def test_quota_mistakes_and_the_postgres_store_variable(tmp_path: Path) -> None:
