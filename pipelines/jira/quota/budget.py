@@ -25,7 +25,16 @@ from datetime import UTC, datetime
 
 from pipelines.jira.quota.costs import actual_points, request_cost
 from pipelines.jira.quota.headers import RateLimitHeaders
-from pipelines.jira.quota.policy import BULK_PURPOSES, Decision, Request, decide, next_hour, observed, rolled
+from pipelines.jira.quota.policy import (
+    BULK_PURPOSES,
+    Decision,
+    Request,
+    decide,
+    next_hour,
+    observed,
+    rolled,
+    spend,
+)
 from pipelines.jira.quota.store import BudgetStore, PoolRow, PoolTransaction
 
 logger = logging.getLogger("pipelines.jira.quota")
@@ -306,7 +315,7 @@ class QuotaBudget:
             self._roll(tx, now)
             tx.release(ticket.id)
             if points:
-                tx.row.used += points
+                tx.row = spend(tx.row, points, now)
                 tx.add_usage(ticket.tenant, self.purpose, points)
             tx.row = observed(tx.row, headers, now, status=status)
             row = tx.row

@@ -57,7 +57,12 @@ def next_hour(now: float) -> float:
 
 
 def rolled(row: PoolRow, now: float) -> PoolRow:
-    """The row in the window that contains `now` (a new window starts with nothing spent)."""
+    """The row in the window that contains `now`.
+
+    A new window starts with what was spent in the last `RESET_TOLERANCE_SECONDS` of the previous
+    one: Jira's reset is known to the second only, so those points may already count in Jira's
+    next window (a new window never starts more generous than Jira's).
+    """
     if now < row.window_end:
         return row
     window = row.window_seconds if row.window_seconds > 0 else HOUR_SECONDS
@@ -67,7 +72,14 @@ def rolled(row: PoolRow, now: float) -> PoolRow:
         end = row.window_end + math.ceil((now - row.window_end + 1e-9) / window) * window
         if end <= now:
             end += window
-    return replace(row, window_end=end, used=0.0, server_used=0.0)
+    carried = row.tail_used if end - row.window_end <= window + RESET_TOLERANCE_SECONDS else 0.0
+    return replace(row, window_end=end, used=carried, tail_used=0.0, server_used=0.0)
+
+
+def spend(row: PoolRow, points: float, now: float) -> PoolRow:
+    """The row after `points` were spent at `now` (in the window containing `now`)."""
+    tail = row.tail_used + points if row.window_end - now <= RESET_TOLERANCE_SECONDS else row.tail_used
+    return replace(row, used=row.used + points, tail_used=tail)
 
 
 def observed(row: PoolRow, headers: RateLimitHeaders, now: float, *, status: int | None = None) -> PoolRow:
@@ -91,7 +103,7 @@ def observed(row: PoolRow, headers: RateLimitHeaders, now: float, *, status: int
         end = now + policy.reset_seconds
         if end > updated.window_end + RESET_TOLERANCE_SECONDS:
             if end - updated.window_end >= window / 2:  # Jira's window already rolled over
-                updated = replace(updated, used=0.0, server_used=0.0)
+                updated = replace(updated, used=updated.tail_used, tail_used=0.0, server_used=0.0)
             updated = replace(updated, window_end=end)
         elif end < updated.window_end - RESET_TOLERANCE_SECONDS:
             updated = replace(updated, window_end=end)

@@ -43,6 +43,7 @@ _TABLES = (
         window_seconds DOUBLE PRECISION NOT NULL,
         window_end DOUBLE PRECISION NOT NULL,
         used DOUBLE PRECISION NOT NULL,
+        tail_used DOUBLE PRECISION NOT NULL,
         server_used DOUBLE PRECISION NOT NULL,
         exhausted_until DOUBLE PRECISION NOT NULL,
         unmetered_until DOUBLE PRECISION NOT NULL,
@@ -89,6 +90,8 @@ class PoolRow:
     window_seconds: float
     window_end: float
     used: float = 0.0
+    # spent in the window's last seconds, which Jira may already count in the next window
+    tail_used: float = 0.0
     server_used: float = 0.0
     exhausted_until: float = 0.0
     # Jira answered without any quota header (a site or era without points): no pacing until then.

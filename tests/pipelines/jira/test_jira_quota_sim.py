@@ -52,12 +52,13 @@ def test_a_backfill_paces_through_quota_hours_and_ends_equal_to_truth(
     loaded = {r[0] for r in connected.query("SELECT id FROM jira_raw.issues")}
     assert loaded == set(truth["issues"]["ids"])
     ledger = sim.admin("GET", "quota")
-    assert ledger["refusals"] == []  # never a quota 429: the budget knew the pool from the first answer
+    counts = http.stats.as_dict()
+    # never a quota 429: the budget knew the pool from the first answer
+    assert ledger["refusals"] == [], (ledger, counts)
     charged = sum(w["by_site"].get(sim.cloud_ids["acme"], 0) for w in ledger["windows"])
-    assert budget.stats.points == charged  # our accounting is Jira's
+    assert budget.stats.points == charged, (ledger, counts)  # our accounting is Jira's
     assert len([w for w in ledger["windows"] if w["used"]]) >= 2 and charged > POINTS
     assert all(w["used"] <= POINTS for w in ledger["windows"])
     waits = [r for r in caplog.records if "quota: backfill of tenant acme waits" in r.getMessage()]
     assert waits and " UTC: the global-app-quota pool (" in waits[0].getMessage()
-    counts = http.stats.as_dict()
     assert counts["quota"]["points"] == charged and counts["quota"]["quota_refusals"] == 0

@@ -6,7 +6,7 @@ import pytest
 from requests.structures import CaseInsensitiveDict
 
 from pipelines.jira.quota.headers import parse_rate_limit_headers
-from pipelines.jira.quota.policy import Request, decide, observed, rolled
+from pipelines.jira.quota.policy import Request, decide, observed, rolled, spend
 from pipelines.jira.quota.store import PoolRow, Usage
 
 HOUR = 3600.0
@@ -141,3 +141,12 @@ def test_windows_roll_by_jiras_length_or_to_the_next_utc_hour() -> None:
     configured = PoolRow(pool="p", quota=10, window_seconds=HOUR, window_end=7200.0, used=9)
     assert rolled(configured, 7300.0).window_end == 10800.0
     assert rolled(learned, T0 - 1) is learned
+
+
+def test_points_spent_in_a_windows_last_second_count_in_the_next_window_too() -> None:
+    pool = PoolRow(pool="p", quota=10, window_seconds=60, window_end=T0, learned_at=T0 - 30)
+    pool = spend(spend(pool, 3, T0 - 30), 4, T0 - 1)  # the 4 points may fall into Jira's next window
+    assert (pool.used, pool.tail_used) == (7, 4)
+    fresh = rolled(pool, T0 + 1)
+    assert (fresh.used, fresh.tail_used, fresh.window_end) == (4, 0, T0 + 60)
+    assert rolled(pool, T0 + 200).used == 0  # windows later: nothing carries
