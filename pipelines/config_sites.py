@@ -102,10 +102,22 @@ class SiteWebhook(StrictModel):
 
 
 class ProjectMapping(StrictModel):
-    """Custom per-project mappings; they win over the keyword heuristics and status categories."""
+    """Custom per-project mappings; they win over the keyword heuristics and status categories.
+
+    `team` (a team name or ID of the site) is the project's default team: the team an issue is
+    attributed to when the person who worked on it is in no team, or nobody was assigned.
+    """
 
     types: dict[str, IssueCategory] = Field(default_factory=dict)
     statuses: dict[str, IssueState] = Field(default_factory=dict)
+    team: str | None = None
+
+    @field_validator("team")
+    @classmethod
+    def _team(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("team must name a team of the site (its name or ID), or be left out")
+        return value.strip() if value is not None else None
 
 
 class SiteMappings(StrictModel):

@@ -3,19 +3,18 @@
 --   arrivals    issues created that day
 --   throughput  entries into a closed state that day (an issue closed, reopened and closed again
 --               on another day counts on both days)
--- Team: the primary team (jira.primary_teams) of the issue's current assignee. An assignee in
--- several teams counts for one team only, the smallest (fewest members; then by name), so the
--- teams of a project add up to the project; unassigned issues and assignees in no team have
--- team_id null.
+-- Team: the team the issue's work counts for (analytics.issue_teams): one team per issue, so the
+-- teams of a project add up to the project; issues without one have team_id null and team_name
+-- '(no team)'.
 -- Every day from the group's first event to today is present (zeros included).
--- Inputs: jira.issues, jira.primary_teams, analytics.issue_status_history.
+-- Inputs: jira.issues, analytics.issue_teams, analytics.issue_status_history.
 CREATE OR REPLACE TABLE analytics.flow_daily AS
 WITH issue_groups AS (
     SELECT
         i.tenant_id, i.cloud_id, i.issue_id, i.project_id, i.project_key, i.created,
         t.team_id, t.team_name, coalesce(t.team_id, '') AS team_key
     FROM jira.issues AS i
-    LEFT JOIN jira.primary_teams AS t ON t.cloud_id = i.cloud_id AND t.jira_account_id = i.assignee_account_id
+    JOIN analytics.issue_teams AS t ON t.cloud_id = i.cloud_id AND t.issue_id = i.issue_id
 ),
 in_progress AS (
     -- the days whose end falls inside the interval: from the day it starts to the day before

@@ -7,7 +7,8 @@
 --   in_progress_hours  the sum of all in_progress intervals (the current one counts up to as_of)
 --   reopen_count       transitions from a closed state to a non-closed one
 --   age_hours          created -> as_of, for issues not closed now
--- team_id / team_name: the primary team (jira.primary_teams) of the current assignee.
+-- team_id / team_name / team_rule: the team the issue's work counts for (analytics.issue_teams;
+-- team_name '(no team)' and team_rule none:<reason> when it has none).
 -- as_of is the time of the transform run.
 CREATE OR REPLACE TABLE analytics.issue_cycle_times AS
 WITH per_issue AS (
@@ -44,6 +45,7 @@ SELECT
     i.assignee_account_id,
     team.team_id,
     team.team_name,
+    team.team_rule,
     c.current_state AS state,
     i.created,
     c.first_in_progress_at,
@@ -59,5 +61,4 @@ SELECT
     now() AS as_of
 FROM clocks AS c
 JOIN jira.issues AS i ON i.cloud_id = c.cloud_id AND i.issue_id = c.issue_id
-LEFT JOIN jira.primary_teams AS team
-    ON team.cloud_id = i.cloud_id AND team.jira_account_id = i.assignee_account_id
+JOIN analytics.issue_teams AS team ON team.cloud_id = i.cloud_id AND team.issue_id = i.issue_id

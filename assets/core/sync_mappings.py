@@ -1,7 +1,7 @@
 """The sync file's mappings and site settings as warehouse tables (the one source the SQL reads).
 
-Keywords, custom per-project type and status mappings, and each site's tenant and team-sync
-method come from the sync file; they are written to small `jira.sync_*` tables at the start of
+Keywords, custom per-project type and status mappings, project default teams, and each site's
+tenant and team-sync method come from the sync file; they are written to small `jira.sync_*` tables at the start of
 every transform (and of every webhook upsert) so that the SQL never hard-codes one of them.
 """
 
@@ -18,6 +18,8 @@ CREATE OR REPLACE TABLE jira.sync_type_overrides (
     tenant_id VARCHAR, site_name VARCHAR, project_key VARCHAR, type_key VARCHAR, category VARCHAR);
 CREATE OR REPLACE TABLE jira.sync_status_overrides (
     tenant_id VARCHAR, site_name VARCHAR, project_key VARCHAR, status_key VARCHAR, state VARCHAR);
+CREATE OR REPLACE TABLE jira.sync_project_teams (
+    tenant_id VARCHAR, site_name VARCHAR, project_key VARCHAR, team VARCHAR);
 CREATE OR REPLACE TABLE jira.sync_site_settings (
     tenant_id VARCHAR, site_name VARCHAR, url VARCHAR, configured_cloud_id VARCHAR,
     team_method VARCHAR, organization_id VARCHAR);
@@ -52,7 +54,7 @@ def load_sync_mappings(con: duckdb.DuckDBPyConnection, config: SyncConfig) -> No
         for category_rank, (category, words) in enumerate(config.mappings.type_keywords.items())
         for keyword_rank, keyword in enumerate(words)
     ]
-    type_overrides, status_overrides, sites = [], [], []
+    type_overrides, status_overrides, project_teams, sites = [], [], [], []
     for tenant, site in config.iter_sites():
         sites.append(
             (
@@ -71,10 +73,13 @@ def load_sync_mappings(con: duckdb.DuckDBPyConnection, config: SyncConfig) -> No
             status_overrides += [
                 (tenant.id, site.name, project_key.upper(), k, v) for k, v in mapping.statuses.items()
             ]
+            if mapping.team is not None:
+                project_teams.append((tenant.id, site.name, project_key.upper(), mapping.team))
     for table, rows in (
         ("sync_type_keywords", keywords),
         ("sync_type_overrides", type_overrides),
         ("sync_status_overrides", status_overrides),
+        ("sync_project_teams", project_teams),
         ("sync_site_settings", sites),
     ):
         if rows:

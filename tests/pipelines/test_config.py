@@ -219,3 +219,12 @@ def test_quota_mistakes_and_the_postgres_store_variable(tmp_path: Path) -> None:
     text = MINIMAL + "quota: {store_url_env: JIRA_QUOTA_URL}\n"
     config = load_sync_config(write(tmp_path, text), environ={})
     assert ("JIRA_QUOTA_URL", "quota.store_url_env") in config.required_environment()
+
+
+def test_project_default_team_is_a_name_or_id(tmp_path: Path) -> None:
+    text = MINIMAL + "        mappings: {projects: {OPS: {team: ' Platform '}}}\n"
+    config = load_sync_config(write(tmp_path, text), environ={})
+    assert config.tenants[0].sites[0].mappings.projects["OPS"].team == "Platform"
+    blank = MINIMAL + "        mappings: {projects: {OPS: {team: '  '}}}\n"
+    message = error_of(write(tmp_path, blank))
+    assert "tenants[0].sites[0].mappings.projects.OPS.team" in message and "name or ID" in message

@@ -15,6 +15,7 @@ from tests.assets.core.transform_world import (
     at,
     check_results,
     insert,
+    materialization,
     new_warehouse,
     query,
     run_transforms,
@@ -341,15 +342,19 @@ def test_flow_daily_attributes_issues_to_the_assignees_smallest_team(world):
     assert developers[date(2026, 3, 2)] == (0, 1, 1)
     unassigned = flow(warehouse, None)  # A, E, G
     assert unassigned[date(2026, 3, 3)] == (1, 1, 0)
-    teams = query(warehouse, "SELECT issue_id, team_name FROM analytics.issue_cycle_times ORDER BY 1")
-    assert dict(teams) == {
-        "A": None,
-        "B": "core",
-        "C": "core",
-        "D": "developers",
-        "E": None,
-        "F": None,
-        "G": None,
+    no_team = query(warehouse, "SELECT DISTINCT team_name FROM analytics.flow_daily WHERE team_id IS NULL")
+    assert no_team == [("(no team)",)]
+    teams = query(
+        warehouse, "SELECT issue_id, team_name, team_rule FROM analytics.issue_cycle_times ORDER BY 1"
+    )
+    assert {issue: (name, rule) for issue, name, rule in teams} == {
+        "A": ("(no team)", "none:unassigned"),
+        "B": ("core", "assignee"),
+        "C": ("core", "assignee"),
+        "D": ("developers", "assignee"),
+        "E": ("(no team)", "none:unassigned"),
+        "F": ("(no team)", "none:unassigned"),
+        "G": ("(no team)", "none:unassigned"),
     }
 
 
@@ -364,3 +369,14 @@ def test_the_documented_example_queries_run_on_the_published_snapshot(world):
     assert sum(1 for rows in results if rows) >= len(results) - 1  # all but the unlinked users (none here)
     cycle_by_team = {(team, month.date()): (closed, days) for team, month, closed, days in results[0]}
     assert cycle_by_team[("core", date(2026, 3, 1))] == (2, 3.5)  # B 60 h and C 108 h
+
+
+def test_headline_figures_are_numeric_metadata_the_ui_can_plot(world):
+    _, result = world
+    flow_meta = materialization(result, "analytics", "flow_daily").metadata
+    assert (
+        isinstance(flow_meta["wip"], dg.IntMetadataValue) and flow_meta["wip"].value == 2
+    )  # E, and F (its stale changelog)
+    assert isinstance(flow_meta["weekly_throughput"], dg.FloatMetadataValue)
+    cycle_meta = materialization(result, "analytics", "issue_cycle_times").metadata
+    assert cycle_meta["closed_last_12_weeks"].value == 0  # the world's issues closed in March
