@@ -57,6 +57,9 @@ class WarehouseConfig(StrictModel):
     destination: str = "duckdb"
     path: Path = Path("data/warehouse.duckdb")
     publish_path: Path = Path("data/jira_analytics.duckdb")
+    # The snapshot's DuckDB storage format: v1.0.0 opens in every DuckDB >= 1.0 (the BI drivers and
+    # SQL IDEs analysts have), although the warehouse itself needs DuckDB >= 2.0.
+    publish_storage_version: str = "v1.0.0"
     credentials_env: EnvName = None
     # DuckDB's memory_limit while dlt merges a load (it spills to disk beyond it).
     duckdb_memory_limit: str = "128MB"
@@ -79,6 +82,13 @@ class WarehouseConfig(StrictModel):
                 "write e.g. data/jira_analytics.duckdb"
             )
         return value
+
+    @field_validator("publish_storage_version")
+    @classmethod
+    def _storage_version(cls, value: str) -> str:
+        if not re.match(r"^v\d+\.\d+\.\d+$", value.strip()):
+            raise ValueError(f"{value!r} is not a DuckDB storage version; write e.g. v1.0.0 (DuckDB >= 1.0)")
+        return value.strip()
 
     @field_validator("destination")
     @classmethod

@@ -7,18 +7,33 @@ from assets.publish.snapshot import PUBLISHED_SCHEMAS, SNAPSHOT_KEY
 from assets.resources import SyncConfigResource
 
 
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.strip("v+").split("."))
+
+
 @dg.asset_check(
     asset=SNAPSHOT_KEY,
     description=(
         "Opens the published file read-only, as an analyst does, and queries one table of every published "
-        "schema with a two-part name (jira.issues, analytics.issue_cycle_times). (The sync file refuses "
-        "a snapshot named like a schema, which DuckDB would make ambiguous.)"
+        "schema with a two-part name (jira.issues, analytics.issue_cycle_times), and reads its storage "
+        "version (warehouse.publish_storage_version, so DuckDB 1.x readers can open it). (The sync file "
+        "refuses a snapshot named like a schema, which DuckDB would make ambiguous.)"
     ),
 )
 def analyst_snapshot_opens(sync_config: SyncConfigResource) -> dg.AssetCheckResult:
-    path = sync_config.load().warehouse.publish_path
+    settings = sync_config.load().warehouse
+    path = settings.publish_path
     problems: list[str] = []
     with duckdb.connect(str(path), read_only=True) as con:
+        (storage_version,) = con.execute(
+            "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchall()[0]
+        # DuckDB reports the oldest release that reads the file, e.g. v1.0.0+ for v1.1.0
+        if storage_version is None or _version(storage_version) > _version(settings.publish_storage_version):
+            problems.append(
+                f"storage version {storage_version} needs a newer DuckDB than "
+                f"warehouse.publish_storage_version {settings.publish_storage_version}"
+            )
         for schema in PUBLISHED_SCHEMAS:
             tables = con.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY 1 LIMIT 1",
@@ -35,5 +50,5 @@ def analyst_snapshot_opens(sync_config: SyncConfigResource) -> dg.AssetCheckResu
         passed=not problems,
         severity=dg.AssetCheckSeverity.ERROR,
         description="; ".join(problems) or f"{path} opens read-only and answers two-part table names",
-        metadata={"path": dg.MetadataValue.path(str(path))},
+        metadata={"path": dg.MetadataValue.path(str(path)), "storage_version": str(storage_version)},
     )

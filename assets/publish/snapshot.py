@@ -26,8 +26,12 @@ PUBLISHED_SCHEMAS = ("jira", "analytics")
 SNAPSHOT_KEY = dg.AssetKey(["publish", "analyst_snapshot"])
 
 
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+    return _literal(str(path))
 
 
 def _fsync(path: Path) -> None:
@@ -49,11 +53,14 @@ def _remove_staging_leftovers(publish_path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def publish_snapshot(con: duckdb.DuckDBPyConnection, publish_path: Path, run_id: str) -> dict[str, int]:
+def publish_snapshot(
+    con: duckdb.DuckDBPyConnection, publish_path: Path, run_id: str, *, storage_version: str
+) -> dict[str, int]:
     """Write the published schemas to a new file and atomically replace `publish_path` with it.
 
-    Returns the row count of every published table. `snapshot_info` in the file says when and by
-    which run it was published, and how many rows each table had.
+    The file is written in DuckDB's `storage_version` format (v1.0.0: every DuckDB >= 1.0 opens
+    it). Returns the row count of every published table. `snapshot_info` in the file says when and
+    by which run it was published, and how many rows each table had.
     """
     publish_path = Path(publish_path)
     publish_path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,7 +76,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, publish_path: Path, run_id:
         [list(PUBLISHED_SCHEMAS)],
     ).fetchall()
     counts: dict[str, int] = {}
-    con.execute(f"ATTACH {_quote(staging)} AS analyst_snapshot")
+    con.execute(f"ATTACH {_quote(staging)} AS analyst_snapshot (STORAGE_VERSION {_literal(storage_version)})")
     try:
         con.execute("BEGIN TRANSACTION")
         for schema in PUBLISHED_SCHEMAS:
@@ -118,16 +125,20 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, publish_path: Path, run_id:
 def analyst_snapshot(
     context: AssetExecutionContext, warehouse: WarehouseResource, sync_config: SyncConfigResource
 ) -> dg.MaterializeResult:
-    publish_path = Path(sync_config.load().warehouse.publish_path)
+    settings = sync_config.load().warehouse
+    publish_path = Path(settings.publish_path)
     started = time.monotonic()
     with warehouse.connect() as con:
-        counts = publish_snapshot(con, publish_path, context.run.run_id)
+        counts = publish_snapshot(
+            con, publish_path, context.run.run_id, storage_version=settings.publish_storage_version
+        )
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(publish_path)),
             "tables": len(counts),
             "row_counts": counts,
             "bytes": publish_path.stat().st_size,
+            "storage_version": settings.publish_storage_version,
             "seconds": round(time.monotonic() - started, 2),
         }
     )

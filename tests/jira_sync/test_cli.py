@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jira_sync.cli import build_parser, main
+from jira_sync.cli import SUBCOMMAND_MODULES, build_parser, main
 from jira_sync.connect import ConnectError, loopback_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -140,9 +140,12 @@ def test_connect_listens_only_on_a_loopback_callback() -> None:
         loopback_port("https://sync.example.com/auth/jira/callback")
 
 
-def test_every_subcommand_is_registered() -> None:
+def test_every_subcommand_is_registered_under_its_name() -> None:
     commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    assert {"demo", "dev", "connect", "config", "webhooks"} <= set(commands)
+    assert set(commands) == set(SUBCOMMAND_MODULES) >= {"demo", "dev", "connect", "config", "webhooks", "sql"}
+    for name in SUBCOMMAND_MODULES:  # each module registers the name it is listed under
+        only = build_parser(name)._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+        assert set(only) == {name}
 
 
 def test_a_dead_main_job_run_is_failed_and_its_pool_slot_freed(tmp_path: Path) -> None:

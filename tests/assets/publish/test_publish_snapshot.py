@@ -8,12 +8,14 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 
 from tests.assets.core.transform_world import (
     ALPHA,
     at,
+    check_results,
     insert,
     new_warehouse,
     query,
@@ -164,3 +166,34 @@ def test_a_publish_killed_mid_copy_leaves_nothing_behind_after_the_next_run(tmp_
 
     assert sorted(p.name for p in published.parent.iterdir()) == [other.name, published.name]
     assert query(published, "SELECT count(*) FROM jira.issues") == [(5,)]
+
+
+def test_duckdb_1_readers_open_the_snapshot(tmp_path):
+    """The snapshot is written in the v1.0.0 storage format: DuckDB 1.5's own shell reads it."""
+    sync_file = write_sync_file(tmp_path)
+    warehouse = tmp_path / "warehouse.duckdb"
+    published = tmp_path / "published" / "jira_analytics.duckdb"
+    new_warehouse(warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        insert(con, "projects", [{"cloud_id": ALPHA, "id": "101", "key": "OPS"}])
+        insert(con, "issues", issues(1, 7))
+    result = run_transforms(sync_file)
+    assert result.success
+    assert check_results(result)["analyst_snapshot_opens"].metadata["storage_version"].value == "v1.0.0+"
+    shell = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "jira-sync"),
+            "sql",
+            "--snapshot",
+            str(published),
+            "--mode",
+            "csv",
+            "-c",
+            "SELECT version() AS v, count(*) AS n, max(team_name) AS team FROM analytics.issue_cycle_times",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shell.returncode == 0, shell.stderr
+    assert shell.stdout.splitlines() == ["v,n,team", "v1.5.6,7,(no team)"]
