@@ -1,4 +1,5 @@
-"""`jira-sync webhooks create|list|refresh|delete`: the dynamic-webhook lifecycle by hand.
+"""`jira-sync webhooks create|list|refresh|delete`: the dynamic-webhook lifecycle by hand
+(`quarantined` / `retry-quarantined`: quarantine_cli.py).
 
 Exit codes: 0 every selected site is fine; 1 an operation failed on a site, a site could not be
 reached, or (`list`) a registration is missing, expired or conflicting; 2 the sync file, the
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+from jira_sync import quarantine_cli
 from pipelines.config import SyncConfigError, load_sync_config
 from pipelines.webhooks.operations import SiteRegistration, record_for_receiver, run_action
 from pipelines.webhooks.sites import UnknownSite, open_webhook_sites
@@ -53,6 +55,7 @@ def register(subparsers) -> None:
                 help="also delete this app's webhooks that point at another URL",
             )
         command.set_defaults(handler=run)
+    quarantine_cli.register(actions)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -128,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="jira-sync")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["webhooks", *(sys.argv[1:] if argv is None else argv)])
-    return run(args)
+    return args.handler(args)
 
 
 if __name__ == "__main__":

@@ -1,73 +1,20 @@
-"""The parts of a Jira issue-webhook delivery the receiver relies on (pydantic, validated from bytes).
-
-Only what the receiver needs to route and key a delivery is modelled; the rest of the body is kept
-as Jira sent it (the inbox stores the raw JSON) and is interpreted by the drain.
-"""
+"""What the receiver reads from a delivery: the body (validated by the check the drain shares,
+`pipelines.webhooks.payload`) and the Jira site its `issue.self` names."""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pipelines.webhooks.payload import DeliveryError, DynamicIssueDelivery, IssueDelivery, parse_delivery
 
-ACCEPTED_EVENTS = ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted")
-
-IssueEventName = Literal["jira:issue_created", "jira:issue_updated", "jira:issue_deleted"]
-
-
-class WebhookIssue(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-    id: str = Field(min_length=1, max_length=64)
-    key: str = Field(min_length=1, max_length=255)
-    self_url: str = Field(alias="self", min_length=1, max_length=2048)
+# The receiver's name for a refused body: 400 (not JSON, duplicate keys) or 422 (wrong shape).
+PayloadError = DeliveryError
 
 
-class IssueWebhookPayload(BaseModel):
-    """Envelope of `jira:issue_*` deliveries from a dynamic (REST-registered) webhook."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-    # epoch milliseconds; bounded so that it always fits SQLite's 64-bit INTEGER
-    timestamp: int = Field(gt=0, lt=10**15, description="epoch milliseconds")
-    webhook_event: IssueEventName = Field(alias="webhookEvent")
-    issue: WebhookIssue
-    matched_webhook_ids: list[int] = Field(alias="matchedWebhookIds", min_length=1, max_length=1000)
-
-
-class PayloadError(ValueError):
-    """The body is not an acceptable delivery; `status` is 400 (not JSON) or 422 (wrong shape)."""
-
-    def __init__(self, status: int, message: str, problems: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.problems = problems or []
-
-
-def parse_payload(body: bytes) -> IssueWebhookPayload:
-    """Validate a delivery body, raising `PayloadError` that names every problem."""
-    try:
-        return IssueWebhookPayload.model_validate_json(body)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        if any(error["type"] in ("json_invalid", "json_type") for error in errors):
-            detail = errors[0]["msg"]
-            raise PayloadError(400, f"body is not valid JSON ({detail})") from None
-        problems = [_describe(error) for error in errors]
-        raise PayloadError(422, "not a Jira issue webhook: " + "; ".join(problems), problems) from None
-
-
-def _describe(error: dict) -> str:
-    where = ".".join(str(part) for part in error["loc"]) or "body"
-    if error["loc"] == ("webhookEvent",) and error["type"] == "literal_error":
-        return f"webhookEvent: unsupported event {error.get('input')!r}; this endpoint accepts " + ", ".join(
-            ACCEPTED_EVENTS
-        )
-    if error["type"] == "missing":
-        return f"{where}: required field is missing"
-    return f"{where}: {error['msg']}"
+def parse_payload(body: bytes, *, admin: bool = False) -> IssueDelivery:
+    """A delivery of a dynamic webhook (`matchedWebhookIds` required) or, `admin`, of an admin one."""
+    return parse_delivery(body, IssueDelivery if admin else DynamicIssueDelivery)
 
 
 def site_base_url(issue_self: str) -> str:

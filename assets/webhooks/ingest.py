@@ -1,7 +1,9 @@
 """The webhook ingest asset: drains the receiver's inbox into the warehouse, batch by batch.
 
-Each batch is one DuckDB transaction (see apply.py); its inbox rows are marked drained only after
-that commit. A crash in between replays the batch next time, which the apply steps absorb.
+Each batch is screened and applied by `drain.drain_batch` (one DuckDB transaction, split only
+when a delivery cannot be applied); its inbox rows are marked drained or quarantined only after
+the warehouse commit. A crash in between replays the batch next time, which the apply steps
+absorb. The `webhook_quarantine` check reports what sits in quarantine and how to retry it.
 """
 
 from datetime import UTC, datetime
@@ -9,16 +11,27 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from assets.core.common import core_key
-from assets.core.sql import transaction, transform_connection
+from assets.core.sql import transform_connection
 from assets.raw.catalog import table_spec_metadata
 from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
-from assets.webhooks.apply import ApplySummary, apply_events
+from assets.webhooks.apply import ApplySummary
+from assets.webhooks.drain import drain_batch
 from pipelines.inbox import open_inbox
+from pipelines.inbox.store import InboxStore
 
 WEBHOOK_EVENTS_KEY = dg.AssetKey(["jira_raw", "webhook_events"])
+QUARANTINE_CHECK = "webhook_quarantine"
+RETRY_COMMAND = "jira-sync webhooks retry-quarantined"
 BATCH_SIZE = 2000
 # One run drains at most this many batches; the inbox sensor asks for the next run at once.
 MAX_BATCHES_PER_RUN = 50
+EXAMPLES = 10
+
+
+class WebhookIngestConfig(dg.Config):
+    """`retry_quarantined`: put every quarantined delivery back in line first (after a fix)."""
+
+    retry_quarantined: bool = False
 
 
 @dg.asset(
@@ -31,40 +44,63 @@ MAX_BATCHES_PER_RUN = 50
     description=(
         "Webhook deliveries drained from the receiver's inbox: raw events (one row per cloud_id, "
         "webhook_identifier), applied to jira_raw.issues / issue_changelog / issue_deletions and to "
-        "jira.issues. An event older than the stored issue never overwrites it."
+        "jira.issues. An event older than the stored issue never overwrites it. A delivery that "
+        "cannot be applied is quarantined in the inbox with the reason; the others still apply."
     ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            QUARANTINE_CHECK,
+            asset=WEBHOOK_EVENTS_KEY,
+            description=f"WARN while deliveries sit in quarantine; retry them after a fix with `{RETRY_COMMAND}`.",
+        )
+    ],
 )
 def webhook_events(
-    context: dg.AssetExecutionContext, sync_config: SyncConfigResource, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
+    context: dg.AssetExecutionContext,
+    config: WebhookIngestConfig,
+    sync_config: SyncConfigResource,
+    warehouse: WarehouseResource,
+):
     sync = sync_config.load()
     if not sync.webhooks.inbox.exists():
         context.log.info(f"no inbox at {sync.webhooks.inbox} yet (the receiver creates it): nothing to drain")
-        return dg.MaterializeResult(metadata={"events": 0, "inbox": str(sync.webhooks.inbox)})
+        yield dg.MaterializeResult(metadata={"events": 0, "inbox": str(sync.webhooks.inbox)})
+        yield dg.AssetCheckResult(check_name=QUARANTINE_CHECK, passed=True, description="no inbox yet")
+        return
     total = ApplySummary()
-    batches, max_lag = 0, 0.0
+    batches, max_lag, quarantined_now = 0, 0.0, 0
     inbox = open_inbox(sync.webhooks.inbox)
     try:
+        if config.retry_quarantined:
+            released = inbox.release_quarantined()
+            context.log.info(f"{released} quarantined deliveries put back in line")
         with transform_connection(warehouse) as con:
             after_seq = 0
             while batches < MAX_BATCHES_PER_RUN:
                 events = inbox.pending(BATCH_SIZE, after_seq=after_seq)
                 if not events:
                     break
-                with transaction(con):
-                    summary = apply_events(con, events, sync, load_id=f"webhook_{context.run.run_id}")
-                inbox.mark_drained(events)
+                drained = drain_batch(con, events, sync, load_id=f"webhook_{context.run.run_id}")
+                inbox.mark_drained(drained.applied)
+                inbox.quarantine(drained.quarantined)
+                for event, reason in drained.quarantined:
+                    context.log.warning(
+                        f"quarantined {event.tenant_id}/{event.cloud_id} delivery {event.identifier} "
+                        f"({event.event} {event.issue_key}): {reason}"
+                    )
+                quarantined_now += len(drained.quarantined)
                 committed = datetime.now(UTC)
                 max_lag = max(max_lag, *((committed - e.received_at).total_seconds() for e in events))
-                total.add(summary)
+                total.add(drained.summary)
                 batches += 1
                 after_seq = events[-1].seq
             stored = (
                 con.execute("SELECT count(*) FROM jira_raw.webhook_events").fetchall()[0][0]
-                if batches
+                if batches and total.events
                 else None
             )
         remaining = inbox.stats().pending
+        check = quarantine_check(inbox)
     finally:
         inbox.close()
     for note in total.notes:
@@ -78,10 +114,41 @@ def webhook_events(
         "issues_deleted": total.deleted,
         "jira_issues_upserted": total.core_upserted,
         "jira_issues_deleted": total.core_deleted,
+        "quarantined": quarantined_now,
         "batches": batches,
         "still_pending": remaining,
         "max_receive_to_commit_seconds": round(max_lag, 3),
     }
     if stored is not None:
         metadata["dagster/row_count"] = int(stored)
-    return dg.MaterializeResult(metadata=metadata)
+    yield dg.MaterializeResult(metadata=metadata)
+    yield check
+
+
+def quarantine_check(inbox: InboxStore) -> dg.AssetCheckResult:
+    """WARN while anything is quarantined: how many, examples with reasons, and the retry command."""
+    waiting = inbox.stats().quarantined
+    if not waiting:
+        return dg.AssetCheckResult(
+            check_name=QUARANTINE_CHECK, passed=True, description="no delivery in quarantine"
+        )
+    examples = [
+        f"{q.event.tenant_id}/{q.event.cloud_id} {q.event.identifier} {q.event.event} "
+        f"{q.event.issue_key or q.event.issue_id}: {q.reason[:300]}"
+        for q in inbox.quarantined(EXAMPLES)
+    ]
+    return dg.AssetCheckResult(
+        check_name=QUARANTINE_CHECK,
+        passed=False,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            f"{waiting} webhook deliveries are quarantined (they could not be applied; the others were). "
+            f"Fix the cause, then retry them: `{RETRY_COMMAND}` (or materialize this asset with run "
+            "config retry_quarantined: true)"
+        ),
+        metadata={
+            "quarantined": waiting,
+            "retry_command": RETRY_COMMAND,
+            "examples": dg.MetadataValue.md("\n".join(f"- {line}" for line in examples)),
+        },
+    )

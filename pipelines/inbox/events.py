@@ -68,10 +68,24 @@ class InboxEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class QuarantinedEvent:
+    """A stored delivery the drain could not apply, with why; it waits for a fix and a retry."""
+
+    event: InboxEvent
+    reason: str
+    quarantined_at: datetime
+
+    @property
+    def key(self) -> EventKey:
+        return self.event.key
+
+
+@dataclass(frozen=True, slots=True)
 class InboxStats:
     total: int
     pending: int
-    drained: int
+    drained: int  # includes the quarantined ones (handled, not applied)
     last_seq: int  # highest seq stored so far (0 when empty): a cheap cursor for sensors
     oldest_pending_received_at: datetime | None
     last_received_at: datetime | None
+    quarantined: int = 0

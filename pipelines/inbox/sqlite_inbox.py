@@ -18,11 +18,11 @@ from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 
-from pipelines.inbox.events import EventKey, InboxEvent, InboxStats, WebhookEvent
+from pipelines.inbox.events import EventKey, InboxEvent, InboxStats, QuarantinedEvent, WebhookEvent
 from pipelines.inbox.sqlite_db import SQLiteDatabase, StorageUnavailable
 from pipelines.inbox.store import InboxUnavailable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS inbox_events (
@@ -41,6 +41,22 @@ CREATE TABLE IF NOT EXISTS inbox_events (
     UNIQUE (tenant_id, cloud_id, identifier)
 );
 CREATE INDEX IF NOT EXISTS inbox_events_pending ON inbox_events (seq) WHERE drained_at IS NULL;
+CREATE TABLE IF NOT EXISTS quarantined_events (
+    tenant_id      TEXT    NOT NULL,
+    cloud_id       TEXT    NOT NULL,
+    identifier     TEXT    NOT NULL,
+    seq            INTEGER NOT NULL,  -- the inbox_events row it was drained from
+    event          TEXT    NOT NULL,
+    issue_id       TEXT    NOT NULL,
+    issue_key      TEXT,
+    jira_timestamp INTEGER NOT NULL,
+    received_at    TEXT    NOT NULL,
+    retry_count    INTEGER NOT NULL,
+    payload        TEXT    NOT NULL,  -- the raw JSON body, as stored
+    reason         TEXT    NOT NULL,  -- why the drain could not apply it
+    quarantined_at TEXT    NOT NULL,
+    PRIMARY KEY (tenant_id, cloud_id, identifier)
+);
 CREATE TABLE IF NOT EXISTS receiver_heartbeats (
     receiver   TEXT PRIMARY KEY,  -- host:pid of a receiver process
     beat_at    TEXT NOT NULL
@@ -78,6 +94,13 @@ def _event_from_row(row: tuple) -> InboxEvent:
     )
 
 
+# A delivery's columns: an inbox row without seq and drained_at, in `_row`'s order.
+_DELIVERY_COLUMNS = (
+    "tenant_id, cloud_id, identifier, event, issue_id, issue_key, jira_timestamp, received_at, "
+    "retry_count, payload"
+)
+
+
 _INSERT_CHUNK = 400  # 10 bound values per row; SQLite allows 32766 per statement
 
 
@@ -85,8 +108,7 @@ _INSERT_CHUNK = 400  # 10 bound values per row; SQLite allows 32766 per statemen
 def _insert_sql(count: int) -> str:
     values = ",".join(["(?,?,?,?,?,?,?,?,?,?)"] * count)
     return (
-        "INSERT INTO inbox_events (tenant_id, cloud_id, identifier, event, issue_id, issue_key, "
-        f"jira_timestamp, received_at, retry_count, payload) VALUES {values} "
+        f"INSERT INTO inbox_events ({_DELIVERY_COLUMNS}) VALUES {values} "
         "ON CONFLICT (tenant_id, cloud_id, identifier) DO NOTHING"
     )
 
@@ -120,7 +142,7 @@ def _insert_chunk(connection: sqlite3.Connection, chunk: list[tuple]) -> set[tup
     return set(newest.fetchall())
 
 
-def _row(item: WebhookEvent) -> tuple:
+def _row(item: WebhookEvent | InboxEvent) -> tuple:
     return (
         item.tenant_id,
         item.cloud_id,
@@ -234,6 +256,76 @@ class SQLiteInbox:
             )
             return connection.total_changes - before
 
+    def quarantine(self, items: Sequence[tuple[InboxEvent, str]]) -> int:
+        """Copy events with their reason into `quarantined_events` and take them off the pending
+        list, in one transaction. Quarantining again (a replayed batch) only updates the reason."""
+        now = _iso(datetime.now(UTC))
+        rows = [(*_row(event), event.seq, reason, now) for event, reason in items]
+        if not rows:
+            return 0
+        with self._db.write() as connection:
+            connection.executemany(
+                f"INSERT INTO quarantined_events ({_DELIVERY_COLUMNS}, seq, reason, quarantined_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (tenant_id, cloud_id, identifier) "
+                "DO UPDATE SET reason = excluded.reason, quarantined_at = excluded.quarantined_at, "
+                "seq = excluded.seq, payload = excluded.payload",
+                rows,
+            )
+            connection.executemany(
+                "UPDATE inbox_events SET drained_at = ? "
+                "WHERE tenant_id = ? AND cloud_id = ? AND identifier = ? AND drained_at IS NULL",
+                [(now, *event.key) for event, _ in items],
+            )
+        return len(rows)
+
+    def quarantined(self, limit: int = 100) -> list[QuarantinedEvent]:
+        rows = (
+            self._db.connection()
+            .execute(
+                f"SELECT seq, {_DELIVERY_COLUMNS}, reason, quarantined_at FROM quarantined_events "
+                "ORDER BY quarantined_at, seq LIMIT ?",
+                (limit,),
+            )
+            .fetchall()
+        )
+        return [
+            QuarantinedEvent(
+                event=_event_from_row((*row[:11], None)),
+                reason=row[11],
+                quarantined_at=datetime.fromisoformat(row[12]),
+            )
+            for row in rows
+        ]
+
+    def release_quarantined(self, keys: Iterable[EventKey] | None = None) -> int:
+        """Back to pending as new arrivals (a new seq: sensors that follow the highest seq see
+        them), each in its original form; the quarantine row goes."""
+        chosen = None if keys is None else [tuple(_event_key(k)) for k in keys]
+        if chosen == []:
+            return 0
+        where = (
+            ""
+            if chosen is None
+            else (
+                "WHERE (tenant_id, cloud_id, identifier) IN (VALUES "
+                + ",".join(["(?,?,?)"] * len(chosen))
+                + ")"
+            )
+        )
+        params = [] if chosen is None else list(chain.from_iterable(chosen))
+        with self._db.write() as connection:
+            connection.execute(
+                "DELETE FROM inbox_events WHERE (tenant_id, cloud_id, identifier) IN "
+                f"(SELECT tenant_id, cloud_id, identifier FROM quarantined_events {where})",
+                params,
+            )
+            connection.execute(
+                f"INSERT INTO inbox_events ({_DELIVERY_COLUMNS}) "
+                f"SELECT {_DELIVERY_COLUMNS} FROM quarantined_events {where} ORDER BY seq",
+                params,
+            )
+            return connection.execute(f"DELETE FROM quarantined_events {where}", params).rowcount
+
     def purge_drained(self, older_than: timedelta) -> int:
         """Delete events drained more than `older_than` ago (retention); returns how many."""
         cutoff = _iso(datetime.now(UTC) - older_than)
@@ -251,6 +343,7 @@ class SQLiteInbox:
         pending, oldest_pending = connection.execute(
             "SELECT count(*), min(received_at) FROM inbox_events WHERE drained_at IS NULL"
         ).fetchone()
+        (quarantined,) = connection.execute("SELECT count(*) FROM quarantined_events").fetchone()
         return InboxStats(
             total=total,
             pending=pending,
@@ -258,6 +351,7 @@ class SQLiteInbox:
             last_seq=last_seq,
             oldest_pending_received_at=_parse_iso(oldest_pending),
             last_received_at=_parse_iso(last_received),
+            quarantined=quarantined,
         )
 
     def heartbeat(self, receiver: str) -> None:

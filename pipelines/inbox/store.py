@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from pipelines.inbox.events import EventKey, InboxEvent, InboxStats, WebhookEvent
+from pipelines.inbox.events import EventKey, InboxEvent, InboxStats, QuarantinedEvent, WebhookEvent
 from pipelines.inbox.sqlite_db import StorageUnavailable
 
 # Raised when the inbox cannot be written; the receiver answers 503 so Jira retries the delivery.
@@ -27,6 +27,18 @@ class InboxStore(Protocol):
     def pending(self, limit: int = 1000, *, after_seq: int = 0) -> list[InboxEvent]: ...
 
     def mark_drained(self, keys: Iterable[EventKey | InboxEvent]) -> int: ...
+
+    def quarantine(self, items: Sequence[tuple[InboxEvent, str]]) -> int:
+        """Set events aside with the reason they cannot be applied (no longer pending); how many."""
+        ...
+
+    def quarantined(self, limit: int = 100) -> list[QuarantinedEvent]:
+        """Quarantined events, oldest first."""
+        ...
+
+    def release_quarantined(self, keys: Iterable[EventKey] | None = None) -> int:
+        """Make quarantined events pending again (all when `keys` is None), as the newest arrivals."""
+        ...
 
     def stats(self) -> InboxStats: ...
 

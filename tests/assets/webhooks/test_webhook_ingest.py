@@ -12,14 +12,16 @@ from dataclasses import dataclass
 
 import dagster as dg
 import duckdb
+import orjson
 import pytest
 
 from assets.definitions import build_definitions
 from assets.resources import WarehouseResource
 from assets.webhooks.apply import apply_events
 from assets.webhooks.inbox_sensor import webhook_inbox_sensor
-from assets.webhooks.ingest import WEBHOOK_EVENTS_KEY
+from assets.webhooks.ingest import QUARANTINE_CHECK, RETRY_COMMAND, WEBHOOK_EVENTS_KEY
 from assets.webhooks.miss_rate import MISS_RATE_CHECK
+from jira_sync.webhooks_cli import main as webhooks_cli
 from pipelines.inbox.events import EventKey, WebhookEvent
 from pipelines.inbox.sqlite_inbox import SQLiteInbox
 from tests.assets.webhooks.dagster_kit import check_result, failure, resources, run_request
@@ -295,6 +297,75 @@ def test_a_failed_ingest_run_is_retried_with_a_new_run_key(synced):
     assert retry.run_key == f"{request.run_key}:retry1"
     synced.run(retry)
     assert synced.issue(issue_id)[0] == "after a failure"
+
+
+def _stored_as(event, identifier: str, **changes) -> WebhookEvent:
+    """A copy of a stored delivery under another identifier, as an older receiver or a hand edit left it."""
+    values = {
+        "tenant_id": event.tenant_id,
+        "cloud_id": event.cloud_id,
+        "identifier": identifier,
+        "event": event.event,
+        "issue_id": event.issue_id,
+        "issue_key": event.issue_key,
+        "jira_timestamp_ms": event.jira_timestamp_ms,
+        "received_at": event.received_at,
+        "retry_count": 0,
+        "payload_json": event.payload_json,
+    }
+    return WebhookEvent(**{**values, **changes})
+
+
+def test_poison_deliveries_are_quarantined_and_the_deliveries_around_them_apply(synced, capsys):
+    ids = _acme_issue_ids(synced)
+    inbox = SQLiteInbox(synced.stack.inbox)
+    mark = inbox.stats().last_seq
+    synced.change("PUT", f"sites/acme/issues/{ids[9]}", {"summary": "before the poison"})
+    [template] = inbox.pending(1, after_seq=mark)
+    body = template.payload()
+    body["issue"]["fields"]["project"] = "PLAT"  # a string where Jira sends an object
+    inbox.store(
+        [
+            _stored_as(template, "poison-shape", payload_json=orjson.dumps(body).decode()),
+            _stored_as(template, "poison-time", jira_timestamp_ms=10**17),  # year 3170000
+        ]
+    )
+    synced.change("PUT", f"sites/acme/issues/{ids[10]}", {"summary": "after the poison"})
+
+    result = synced.drain()
+
+    assert synced.issue(ids[9])[0] == "before the poison"
+    assert synced.issue(ids[10])[0] == "after the poison"
+    reasons = {q.event.identifier: q.reason for q in inbox.quarantined()}
+    assert set(reasons) == {"poison-shape", "poison-time"}
+    assert reasons["poison-shape"].startswith("refused by the delivery check")
+    assert "issue.fields.project: Input should be an object" in reasons["poison-shape"]
+    assert (
+        reasons["poison-time"].startswith("could not be applied: ValueError")
+        and "year" in reasons["poison-time"]
+    )
+    metadata = result.asset_materializations_for_node("jira_raw__webhook_events")[0].metadata
+    assert (metadata["quarantined"].value, metadata["still_pending"].value, metadata["events"].value) == (
+        2,
+        0,
+        2,
+    )
+    evaluation = check_result(result, QUARANTINE_CHECK)
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert RETRY_COMMAND in evaluation.description and evaluation.metadata["quarantined"].value == 2
+    assert "poison-time" in evaluation.metadata["examples"].value
+
+    config = ["--config", str(synced.stack.sync_file)]
+    assert webhooks_cli(["quarantined", *config]) == 1
+    listed = capsys.readouterr().out
+    assert "poison-shape" in listed and "issue.fields.project" in listed and RETRY_COMMAND in listed
+    assert webhooks_cli(["retry-quarantined", "--identifier", "poison-time", *config]) == 0
+    assert "1 deliveries put back in line" in capsys.readouterr().out
+    assert inbox.stats().quarantined == 1 and inbox.stats().pending == 1
+    retried = synced.drain()  # the sensor sees it as a new arrival; still poison, so back in quarantine
+    assert check_result(retried, QUARANTINE_CHECK).metadata["quarantined"].value == 2
+    assert inbox.stats().pending == 0
+    inbox.close()
 
 
 def test_miss_rate_check_passes_when_every_change_was_delivered(synced):

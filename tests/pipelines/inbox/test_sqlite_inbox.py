@@ -105,6 +105,44 @@ def test_pending_and_mark_drained(inbox: SQLiteInbox) -> None:
     assert stats.oldest_pending_received_at == make_event("x").received_at
 
 
+def test_quarantine_sets_deliveries_aside_with_reason_and_payload(inbox: SQLiteInbox) -> None:
+    inbox.store([make_event(f"id-{n}") for n in range(4)])
+    poison, good = inbox.pending(limit=2)
+    assert inbox.quarantine([(poison, "could not be applied: ValueError: year out of range")]) == 1
+    assert inbox.quarantine([(poison, "again, after a replay")]) == 1  # a replayed batch: one row
+    assert [e.identifier for e in inbox.pending()] == ["id-1", "id-2", "id-3"]
+    [waiting] = inbox.quarantined()
+    assert waiting.key == poison.key and waiting.reason == "again, after a replay"
+    assert waiting.event.payload_json == poison.payload_json and waiting.event.seq == poison.seq
+    assert waiting.event.received_at == poison.received_at
+    stats = inbox.stats()
+    assert (stats.pending, stats.drained, stats.quarantined) == (3, 1, 1)
+    inbox.store([make_event("id-0")])  # Jira retrying it is still a duplicate
+    assert inbox.stats().total == 4
+
+
+def test_release_puts_quarantined_deliveries_back_as_new_arrivals(inbox: SQLiteInbox) -> None:
+    inbox.store([make_event(f"id-{n}") for n in range(3)])
+    first, second, third = inbox.pending()
+    inbox.mark_drained([third])
+    inbox.quarantine([(first, "bad"), (second, "worse")])
+    last_seq = inbox.stats().last_seq
+    assert inbox.release_quarantined([EventKey("acme", "cloud-a", "nope")]) == 0
+    assert inbox.release_quarantined([second.key]) == 1
+    [back] = inbox.pending()
+    assert back.key == second.key and back.seq > last_seq  # a sensor following the seq sees it
+    assert (back.payload_json, back.received_at, back.retry_count) == (
+        second.payload_json,
+        second.received_at,
+        second.retry_count,
+    )
+    assert [q.key for q in inbox.quarantined()] == [first.key]
+    assert inbox.release_quarantined() == 1
+    assert [e.key for e in inbox.pending()] == [second.key, first.key]
+    assert inbox.stats().quarantined == 0 and inbox.stats().total == 3
+    assert inbox.release_quarantined([]) == 0
+
+
 def test_mark_drained_rejects_bare_identifiers(inbox: SQLiteInbox) -> None:
     with pytest.raises(TypeError, match="unique within one site"):
         inbox.mark_drained(["id-0"])  # type: ignore[list-item]
