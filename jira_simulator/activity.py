@@ -233,7 +233,7 @@ class ActivityDriver:
 
     def _projects(self, site: Site) -> list[Project]:
         admin = self.world.admin_account_id
-        return [p for p in site.projects.values() if not p.archived and admin not in p.hidden_from]
+        return [p for p in site.projects.values() if p.live and admin not in p.hidden_from]
 
     def _pick(self, site: Site, usable: Callable[[Issue], object] = bool) -> Issue | None:
         """A random visible issue for which `usable` is true (a few draws, then a scan)."""

@@ -126,9 +126,11 @@ def serve(args: argparse.Namespace, options: SimulatorOptions, world: World, sta
     port = listener.getsockname()[1]
     base_url = f"http://{args.host}:{port}"
     world.public_base_url = base_url
-    issues = sum(len(s.issues) for s in world.sites.values())
+    issues = sum(1 for s in world.sites.values() for i in s.issues.values() if s.projects[i.project_id].live)
+    retired = sum(len(s.issues) for s in world.sites.values()) - issues
+    retired_text = f" + {retired} in archived or trashed projects" if retired else ""
     lines = [
-        f"{READY_PREFIX}{base_url} ({issues} issues, ready in {time.monotonic() - started:.1f} s)",
+        f"{READY_PREFIX}{base_url} ({issues} issues{retired_text}, ready in {time.monotonic() - started:.1f} s)",
         *(
             f"  site {s.name:<8} {base_url}/site/{s.name}  (cloud id {s.cloud_id}, OAuth {base_url}/ex/jira/{s.cloud_id})"
             for s in world.sites.values()

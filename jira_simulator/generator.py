@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from jira_simulator import catalog
+from jira_simulator.furnishing import furnish
 from jira_simulator.history import STORY_POINTS_FIELD, HistoryWriter
 from jira_simulator.model import (
     ChangeItem,
@@ -944,7 +945,7 @@ def _generate(issues: int, seed: int, api_token: str, app: OAuthApp | None) -> W
     for generator, count in zip(generators, (first_site_issues, issues - first_site_issues), strict=True):
         generator.build_issues(count)
     _teams(ids, org, people, sites)
-    return World(
+    world = World(
         sites={s.cloud_id: s for s in sites},
         organizations={org.org_id: org},
         users=users,
@@ -952,3 +953,5 @@ def _generate(issues: int, seed: int, api_token: str, app: OAuthApp | None) -> W
         admin_account_id=people.admin.account_id,
         seed=seed,
     )
+    furnish(world, issues)  # parts drawn from their own random streams; the above stays as it is
+    return world

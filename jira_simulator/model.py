@@ -116,6 +116,11 @@ class Project:
     style: str = "classic"  # classic | next-gen
     simplified: bool = False
     archived: bool = False
+    archived_by: str | None = None  # account id
+    archived_ms: int | None = None
+    deleted: bool = False  # in the trash (purged 60 days after deleted_ms)
+    deleted_by: str | None = None
+    deleted_ms: int | None = None
     lead_account_id: str | None = None
     category_name: str | None = None
     components: list[Component] = field(default_factory=list)
@@ -127,6 +132,11 @@ class Project:
     # Highest issue number ever given in this project (0: not tracked yet, read from the keys):
     # Jira never reuses a key, not even after a delete or a move away.
     issue_counter: int = 0
+
+    @property
+    def live(self) -> bool:
+        """Neither archived nor in the trash: its issues appear in search results."""
+        return not self.archived and not self.deleted
 
 
 @dataclass

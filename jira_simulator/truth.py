@@ -26,9 +26,9 @@ def _table(ids: Iterable[str]) -> dict[str, Any]:
 
 
 def _visible(site: Site, viewer_id: str) -> tuple[list[Project], list[Issue]]:
-    """The projects and issues `viewer_id` can browse (archived projects are left out of search)."""
+    """The projects and issues `viewer_id` can browse (archived and trashed projects are left out of search)."""
     projects = sorted(
-        (p for p in site.projects.values() if not p.archived and viewer_id not in p.hidden_from),
+        (p for p in site.projects.values() if p.live and viewer_id not in p.hidden_from),
         key=lambda p: int(p.id),
     )
     visible = {p.id for p in projects}

@@ -67,7 +67,7 @@ class _Compiler:
             for p in self.site.projects.values()
             if (p.id == text or p.key.casefold() == wanted or p.name.casefold() == wanted)
             and (visible is None or p.id in visible)
-            and not p.archived
+            and p.live
         }
         if not found:
             raise value_error(text, name)

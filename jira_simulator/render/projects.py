@@ -8,6 +8,7 @@ from jira_simulator.model import Component, Project, Version, Workflow
 from jira_simulator.render.configuration import ConfigurationRenderer
 from jira_simulator.render.context import RenderContext, entity_id
 from jira_simulator.render.users import UserRenderer
+from jira_simulator.retired import retention_till_ms
 
 
 class ProjectRenderer:
@@ -60,6 +61,11 @@ class ProjectRenderer:
             body["projectCategory"] = category
         if project.archived:
             body["archived"] = True
+            self._retired_by(body, "archived", project.archived_by, project.archived_ms)
+        if project.deleted:
+            body["deleted"] = True
+            self._retired_by(body, "deleted", project.deleted_by, project.deleted_ms)
+            body["retentionTillDate"] = context.ts(retention_till_ms(project))
         if "description" in expand:
             body["description"] = project.description
         if "lead" in expand and project.lead_account_id:
@@ -77,6 +83,16 @@ class ProjectRenderer:
                 insight["lastIssueUpdateTime"] = context.ts(max(i.updated_ms for i in issues))
             body["insight"] = insight
         return body
+
+    def _retired_by(
+        self, body: dict[str, Any], state: str, account_id: str | None, at_ms: int | None
+    ) -> None:
+        """`archivedBy`/`archivedDate` or `deletedBy`/`deletedDate` of a retired project."""
+        user = self.context.world.users.get(account_id or "")
+        if user is not None:
+            body[f"{state}By"] = self.users.user(user)
+        if at_ms is not None:
+            body[f"{state}Date"] = self.context.ts(at_ms)
 
     def component(self, project: Project, component: Component) -> dict[str, Any]:
         return {

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from jira_simulator.applications import is_jira_admin
 from jira_simulator.errors import JiraError, OrjsonResponse, bad_request
 from jira_simulator.index import SiteIndex
 from jira_simulator.model import Issue, Principal, Project, Site, User, World
@@ -16,6 +17,7 @@ from jira_simulator.render import Renderer
 from jira_simulator.security import require_scopes
 
 ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
+ADMIN_REQUIRED = "You are not authorized to perform this action. Administrator privileges are required."
 
 READ_WORK = "read:jira-work"
 READ_USER = "read:jira-user"
@@ -64,13 +66,31 @@ class RestCall:
     def caller(self) -> User | None:
         return self.world.users.get(self.principal.account_id)
 
+    def may_browse(self, project: Project) -> bool:
+        """The caller's *Browse projects* permission, whatever the project's state."""
+        return self.principal.account_id not in project.hidden_from
+
     def can_browse(self, project: Project) -> bool:
-        return not project.archived and self.principal.account_id not in project.hidden_from
+        """Listed and searchable for the caller: browsable and live (not archived, not in the trash)."""
+        return project.live and self.may_browse(project)
+
+    @property
+    def is_admin(self) -> bool:
+        """The caller holds *Administer Jira* (see `applications.is_jira_admin`)."""
+        return is_jira_admin(self.world, self.site, self.principal.account_id)
 
     def visible_projects(self) -> list[Project]:
         return [p for p in self.site.projects.values() if self.can_browse(p)]
 
     def visible_issue(self, issue: Issue | None) -> Issue | None:
+        """An issue the caller may open directly: archived and trashed projects' issues included, as
+        Jira keeps them reachable "through direct links" (read-only) while search leaves them out."""
+        if issue is None:
+            return None
+        project = self.site.projects.get(issue.project_id)
+        return issue if project is not None and self.may_browse(project) else None
+
+    def searchable_issue(self, issue: Issue | None) -> Issue | None:
         if issue is None:
             return None
         project = self.site.projects.get(issue.project_id)
@@ -83,10 +103,20 @@ class RestCall:
         return issue
 
     def project_or_404(self, id_or_key: str) -> Project:
+        """A project the caller may read: live or archived (Jira keeps an archived project's details
+        readable through the API); a project in the trash is gone for these endpoints."""
         project = self.site.find_project(id_or_key)
-        if project is None or not self.can_browse(project):
+        if project is None or project.deleted or not self.may_browse(project):
             raise JiraError(404, f"No project could be found with key '{id_or_key}'.")
         return project
+
+    def require_admin(self, status: int = 403) -> None:
+        """Refuse a caller without *Administer Jira*, with the status Atlassian's spec gives the operation.
+
+        The message text is not confirmed against Jira.
+        """
+        if not self.is_admin:
+            raise JiraError(status, ADMIN_REQUIRED)
 
 
 def respond(body: Any, status: int = 200) -> OrjsonResponse:

@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from jira_simulator.errors import bad_request
 from jira_simulator.model import Project
+from jira_simulator.render import project_categories
 from jira_simulator.rest.common import READ_WORK, RestCall, page_bean, query_int, query_values, respond
 from jira_simulator.rest.metadata import PROJECT_ROLES
 
@@ -19,6 +20,10 @@ ORDERINGS = {
     "name": lambda p: p.name.casefold(),
     "category": lambda p: (p.category_name or "").casefold(),
 }
+
+
+def project_status(project: Project) -> str:
+    return "deleted" if project.deleted else "archived" if project.archived else "live"
 
 
 def _expand(request: Request) -> set[str]:
@@ -43,15 +48,20 @@ async def project_search(request: Request) -> Response:
             f"orderBy: '{order_by}' is not supported; use key, name or category (optionally -)."
         )
 
+    category_id = request.query_params.get("categoryId")
+    category_name = next(
+        (name for name, cid in project_categories(call.site).items() if cid == category_id), None
+    )
+
     def wanted(project: Project) -> bool:
-        if project.archived and "archived" not in wanted_status:
+        # `status` (live | archived | deleted): the trash is a Jira admin's to see.
+        if project_status(project) not in wanted_status or not call.may_browse(project):
             return False
-        if not project.archived and "live" not in wanted_status:
-            return False
-        if call.principal.account_id in project.hidden_from:
+        if project.deleted and not call.is_admin:
             return False
         return (
-            (not ids or project.id in ids)
+            (category_id is None or project.category_name == category_name)
+            and (not ids or project.id in ids)
             and (not keys or project.key in keys)
             and (not text or text in project.key.casefold() or text in project.name.casefold())
             and (not type_keys or project.project_type_key in type_keys)

@@ -150,9 +150,9 @@ async def search_jql(request: Request) -> Response:
     issues: list[dict[str, Any]] = []
     site_issues = call.site.issues
     for issue_id in page_ids:
-        issue = call.visible_issue(site_issues.get(issue_id))
+        issue = call.searchable_issue(site_issues.get(issue_id))
         if issue is None:
-            continue  # deleted or no longer visible since the first page
+            continue  # deleted, archived or no longer visible since the first page
         issues.append(
             renderer.issues.issue(
                 issue, fields, expand=expand, changelog_cap=EMBEDDED_CHANGELOG_CAP, children=children

@@ -230,6 +230,12 @@ def samples(served, site_name: str = "acme") -> list[tuple[str, str, str, dict[s
             "/project/search",
             {"params": {"expand": "description,lead,issueTypes,url,insight", "maxResults": 2}},
         ),
+        (
+            "GET",
+            "/project/search",
+            "/project/search",
+            {"params": {"status": "archived,deleted", "expand": "description,lead,issueTypes,url,insight"}},
+        ),
         ("GET", "/project", "/project", {}),
         ("GET", "/project/{projectIdOrKey}", f"/project/{team_managed.key}", {}),
         ("GET", "/project/{projectIdOrKey}/versions", f"/project/{project.key}/versions", {}),
