@@ -22,9 +22,11 @@ from starlette.applications import Starlette
 from pipelines.config import SyncConfigError, load_sync_config
 from pipelines.inbox import open_inbox
 from pipelines.inbox.store import InboxUnavailable
+from webhook_receiver import slow_clients
 from webhook_receiver.app import create_app
 from webhook_receiver.logging import configure_logging
 from webhook_receiver.settings import ReceiverSettings, settings_from_sync_config
+from webhook_receiver.slow_clients import DeadlineHTTPProtocol
 
 _WORKER_ARGS_ENV = "JIRA_SYNC_RECEIVER_ARGS"
 
@@ -50,20 +52,47 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--max-body-bytes", type=int, default=1024 * 1024, help="larger deliveries get 413")
     parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a request's headers and body may take to arrive; slower connections are closed (default 10)",
+    )
+    parser.add_argument(
+        "--max-slow-connections",
+        type=int,
+        default=64,
+        help="requests that may be arriving at once; beyond it the oldest is closed (default 64)",
+    )
+    parser.add_argument(
+        "--max-token-lifetime",
+        type=int,
+        default=3600,
+        help="refuse delivery JWTs whose exp is further ahead than this many seconds (default 3600)",
+    )
+    parser.add_argument(
         "--no-connect", action="store_true", help="serve webhooks only (no /auth/jira/* pages)"
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
 
 
+_SETTING_ARGS = {  # command-line option (argparse dest) -> ReceiverSettings field
+    "max_body_bytes": "max_body_bytes",
+    "body_timeout": "body_timeout_seconds",
+    "max_slow_connections": "max_slow_connections",
+    "max_token_lifetime": "max_token_lifetime_seconds",
+}
+
+
 def load_settings(
-    config: Path, inbox: Path | None, max_body_bytes: int, connect_enabled: bool
+    config: Path, inbox: Path | None, connect_enabled: bool, **options: object
 ) -> ReceiverSettings:
+    """Settings from the sync file and the command line (`options` by argparse dest)."""
     return settings_from_sync_config(
         load_sync_config(config),
         inbox_path=inbox,
-        max_body_bytes=max_body_bytes,
         connect_enabled=connect_enabled,
+        **{field: options[arg] for arg, field in _SETTING_ARGS.items() if arg in options},
     )
 
 
@@ -73,10 +102,12 @@ def _secrets(settings: ReceiverSettings) -> list[str]:
 
 
 def uvicorn_options(host: str, port: int) -> dict[str, object]:
-    """How the receiver runs under uvicorn (the load benchmark serves its baseline the same way)."""
+    """How the receiver runs under uvicorn (the load benchmark serves its baseline the same way):
+    with request deadlines for slow clients (slow_clients.py)."""
     return {
         "host": host,
         "port": port,
+        "http": DeadlineHTTPProtocol,
         "access_log": False,  # its lines would carry query strings (the OAuth callback's code)
         "log_config": None,
         "server_header": False,
@@ -101,10 +132,11 @@ def worker_app() -> Starlette:
     settings = load_settings(
         Path(args["config"]),
         Path(args["inbox"]) if args["inbox"] else None,
-        args["max_body_bytes"],
         args["connect_enabled"],
+        **args["options"],
     )
     configure_logging(args["log_level"], secrets=_secrets(settings))
+    slow_clients.configure(settings.body_timeout_seconds, settings.max_slow_connections)
     app = create_app(settings)
     prepare_process()
     return app
@@ -112,8 +144,9 @@ def worker_app() -> Starlette:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    options = {arg: getattr(args, arg) for arg in _SETTING_ARGS}
     try:
-        settings = load_settings(args.config, args.inbox, args.max_body_bytes, not args.no_connect)
+        settings = load_settings(args.config, args.inbox, not args.no_connect, **options)
         open_inbox(
             settings.inbox_path, busy_timeout_ms=settings.busy_timeout_ms
         ).close()  # fail fast, clearly
@@ -121,13 +154,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"jira-sync-receiver: {exc}", file=sys.stderr)
         return 2
     configure_logging(args.log_level, secrets=_secrets(settings))
+    slow_clients.configure(settings.body_timeout_seconds, settings.max_slow_connections)
     common = uvicorn_options(args.host, args.port)
     if args.workers > 1:
         os.environ[_WORKER_ARGS_ENV] = json.dumps(
             {
                 "config": str(args.config),
                 "inbox": str(args.inbox) if args.inbox else None,
-                "max_body_bytes": args.max_body_bytes,
+                "options": options,
                 "connect_enabled": not args.no_connect,
                 "log_level": args.log_level,
             }

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pipelines.inbox.store import InboxUnavailable
+from webhook_receiver.slow_clients import DEADLINES
 from webhook_receiver.state import ReceiverState
 
 
@@ -28,6 +29,7 @@ async def healthz(request: Request) -> Response:
             "total": stats.total,
             "pending": stats.pending,
             "drained": stats.drained,
+            "quarantined": stats.quarantined,
             "last_seq": stats.last_seq,
             "oldest_pending_received_at": stats.oldest_pending_received_at,
             "last_received_at": stats.last_received_at,
@@ -51,6 +53,13 @@ async def healthz(request: Request) -> Response:
             "receiver": receiver.receiver_id,
             "inbox": inbox,
             "writer": {"commits": writer.commits, "events": writer.committed_events},
+            "slow_clients": {
+                "arriving": len(DEADLINES.arriving),
+                "timed_out": DEADLINES.stats.timed_out,
+                "evicted": DEADLINES.stats.evicted,
+                "body_timeout_seconds": DEADLINES.body_timeout_seconds,
+                "max_slow_connections": DEADLINES.max_slow_connections,
+            },
             "jwt_verification": receiver.verifier is not None,
             "connect_configured": receiver.oauth_client is not None,
             "tenants": receiver.sites.tenant_ids(),

@@ -75,6 +75,12 @@ class ReceiverSettings(BaseModel):
     oauth: OAuthApp
     max_body_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     jwt_leeway_seconds: int = Field(30, ge=0, le=600)
+    # A delivery JWT whose exp is further ahead than this is refused (it practically never expires).
+    max_token_lifetime_seconds: int = Field(3600, ge=60, le=7 * 86400)
+    # Under uvicorn: a request's headers and body must arrive within this (slow_clients.py) ...
+    body_timeout_seconds: float = Field(10.0, gt=0, le=600)
+    # ... and at most this many requests may be arriving at once (the oldest is closed beyond it).
+    max_slow_connections: int = Field(64, ge=1, le=100_000)
     busy_timeout_ms: int = Field(5000, ge=10, le=120_000)
     oauth_state_ttl_seconds: int = Field(600, ge=30, le=3600)
     # A delivery from an unknown site/webhook re-reads the token file / registrations at most this often.

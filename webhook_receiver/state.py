@@ -44,7 +44,10 @@ class ReceiverState:
         verifier = None
         if oauth.client_secret is not None:
             verifier = DeliveryVerifier(
-                oauth.client_secret, client_id=oauth.client_id, leeway_seconds=settings.jwt_leeway_seconds
+                oauth.client_secret,
+                client_id=oauth.client_id,
+                leeway_seconds=settings.jwt_leeway_seconds,
+                max_token_lifetime_seconds=settings.max_token_lifetime_seconds,
             )
         else:
             log(

@@ -80,7 +80,10 @@ tenants:
 class ReceiverProcess:
     """`jira-sync-receiver` in a subprocess on a free loopback port; stopped (or killed) by PID."""
 
-    def __init__(self, sync_file: Path, inbox: Path, env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self, sync_file: Path, inbox: Path, env: dict[str, str], log_path: Path, *options: str
+    ) -> None:
+        self.options = options  # more command-line options
         self.sync_file = sync_file
         self.inbox = inbox
         self.env = env
@@ -107,6 +110,7 @@ class ReceiverProcess:
             str(self.inbox),
             "--port",
             str(self.port),
+            *self.options,
         ]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(

@@ -70,7 +70,7 @@ def test_worker_app_factory_rebuilds_the_app_from_the_command_line(
             {
                 "config": str(write_alpha_sync_file(tmp_path)),
                 "inbox": str(tmp_path / "workers.sqlite"),
-                "max_body_bytes": 4096,
+                "options": {"max_body_bytes": 4096, "body_timeout": 3.5, "max_slow_connections": 7},
                 "connect_enabled": False,
                 "log_level": "warning",
             }
@@ -88,7 +88,10 @@ def test_worker_app_factory_rebuilds_the_app_from_the_command_line(
         big = orjson.dumps(issue_payload() | {"padding": "x" * 5000})
         too_big = client.post("/webhooks/jira/acme", content=big, headers=delivery_headers("w-2"))
         assert too_big.status_code == 413  # --max-body-bytes 4096
-        assert client.get("/healthz").json()["inbox"]["path"] == str(tmp_path / "workers.sqlite")
+        health = client.get("/healthz").json()
+        assert health["inbox"]["path"] == str(tmp_path / "workers.sqlite")
+        assert health["slow_clients"]["body_timeout_seconds"] == 3.5  # --body-timeout
+        assert health["slow_clients"]["max_slow_connections"] == 7  # --max-slow-connections
 
 
 @pytest.mark.slow
