@@ -191,7 +191,7 @@ def team_body(team: Team) -> dict:
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def _guarded(handler: Handler) -> Handler:
+def guarded(handler: Handler) -> Handler:
     """Turn refusals into the admin API's JSON errors, naming the request."""
 
     async def endpoint(request: Request) -> Response:
@@ -234,7 +234,7 @@ class AdminApi:
             ("/_sim/clock/advance", self.advance_clock, "POST"),
             ("/_sim/clock/speed", self.set_clock_speed, "PUT"),
         ]
-        return [Route(path, _guarded(handler), methods=[method]) for path, handler, method in table]
+        return [Route(path, guarded(handler), methods=[method]) for path, handler, method in table]
 
     def _site(self, request: Request) -> Site:
         return mutations.find_site(self.world, request.path_params["site"])

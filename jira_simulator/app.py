@@ -4,6 +4,7 @@
 |---------------------------------|---------------------------------------------------------|
 | REST v2/v3, Basic auth          | `/site/<name>/rest/api/{2,3}/...`                        |
 | REST v2/v3, OAuth gateway       | `/ex/jira/<cloudId>/rest/api/{2,3}/...`                  |
+| Jira Software agile API         | `/site/<name>/rest/agile/1.0/...`, `/ex/jira/<cloudId>/rest/agile/1.0/...` |
 | dynamic webhooks (REST)         | `.../rest/api/{2,3}/webhook...` under both REST prefixes |
 | admin webhooks (REST, Basic)    | `/site/<name>/rest/webhooks/1.0/webhook...`              |
 | OAuth 2.0 (3LO)                 | `/authorize`, `/oauth/token`, `/oauth/token/accessible-resources`, `/me` |
@@ -25,7 +26,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jira_simulator import activity, admin, oauth, teams_api, webhooks
+from jira_simulator import activity, admin, agile_admin, oauth, teams_api, webhooks, worklog_changes
 from jira_simulator.cursors import SearchCursors
 from jira_simulator.errors import EXCEPTION_HANDLERS, OrjsonResponse
 from jira_simulator.faults import FaultAdmin, FaultInjector, FaultState
@@ -33,6 +34,7 @@ from jira_simulator.index import Indexes
 from jira_simulator.model import World
 from jira_simulator.options import SimulatorOptions
 from jira_simulator.requestlog import RequestLog, RequestLogMiddleware
+from jira_simulator.rest import agile as agile_rest
 from jira_simulator.rest import routes as rest_routes
 from jira_simulator.security import RestAuthentication
 from jira_simulator.truth import ground_truth, issue_states
@@ -62,6 +64,7 @@ def create_app(world: World, *, options: SimulatorOptions) -> Starlette:
     fault_state = FaultState(options, world)
     request_log = RequestLog()
     webhook_service = webhooks.service(world, options)  # delivery workers run in the app's lifespan
+    worklog_changes.track_issue_deletions(world)
 
     async def health(request: Request) -> Response:
         return OrjsonResponse(
@@ -89,6 +92,8 @@ def create_app(world: World, *, options: SimulatorOptions) -> Starlette:
         Route("/_sim/truth/issues", truth_issues, methods=["GET"]),
         *admin.routes(world),
         *activity.routes(world),
+        *agile_admin.routes(world),
+        *worklog_changes.routes(world),
         *oauth.routes(world),
         *FaultAdmin(fault_state).routes(),
         *request_log.routes(),
@@ -105,6 +110,16 @@ def create_app(world: World, *, options: SimulatorOptions) -> Starlette:
             "/ex/jira/{cloud_id}/rest/api/{version}",
             routes=rest,
             middleware=[Middleware(RestAuthentication, world=world, style="gateway")],
+        ),
+        Mount(
+            "/site/{site_name}/rest/agile/1.0",
+            routes=agile_rest.routes(),
+            middleware=[Middleware(RestAuthentication, world=world, style="site", version="2")],
+        ),
+        Mount(
+            "/ex/jira/{cloud_id}/rest/agile/1.0",
+            routes=agile_rest.routes(),
+            middleware=[Middleware(RestAuthentication, world=world, style="gateway", version="2")],
         ),
     ]
     middleware = [

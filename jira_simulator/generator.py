@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from jira_simulator import catalog
+from jira_simulator.agile_generator import add_agile
 from jira_simulator.furnishing import furnish
 from jira_simulator.history import STORY_POINTS_FIELD, HistoryWriter
 from jira_simulator.model import (
@@ -44,6 +45,7 @@ from jira_simulator.model import (
 )
 from jira_simulator.options import DEFAULT_API_TOKEN, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from jira_simulator.timefmt import format_date, utc_ms, zone
+from jira_simulator.worklog_changes import add_worklog_changes
 
 DEFAULT_ISSUES = 3000
 DEFAULT_SEED = 1
@@ -953,5 +955,10 @@ def _generate(issues: int, seed: int, api_token: str, app: OAuthApp | None) -> W
         admin_account_id=people.admin.account_id,
         seed=seed,
     )
-    furnish(world, issues)  # parts drawn from their own random streams; the above stays as it is
+    # Later world parts draw from their own random streams, so what is above never changes: sprints
+    # and worklog changes on the live issues, then what furnish adds (retired projects, ...).
+    pinned = {f"{key}-{ordinal}" for key, ordinal in (*LONG_HISTORIES, *FORCED_PATHS, *MOVED)}
+    add_agile(world, seed, DATA_END_MS, pinned)
+    add_worklog_changes(world, seed, DATA_END_MS)
+    furnish(world, issues)
     return world

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from jira_simulator.agile_model import Agile
 from jira_simulator.clock import Clock
 
 AccountType = Literal["atlassian", "app", "customer", "unknown"]
@@ -199,6 +200,16 @@ class Worklog:
     comment: str = ""
 
 
+@dataclass(frozen=True)
+class DeletedWorklog:
+    """A deleted worklog as `worklog/deleted` lists it (the issue's project decides visibility)."""
+
+    id: str
+    issue_id: str
+    project_id: str
+    deleted_ms: int
+
+
 @dataclass
 class Issue:
     id: str
@@ -277,6 +288,8 @@ class Site:
     webhooks: dict[int, Webhook] = field(default_factory=dict)
     admin_webhooks: dict[int, AdminWebhook] = field(default_factory=dict)
     workflows: dict[str, Workflow] = field(default_factory=dict)  # by id
+    agile: Agile = field(default_factory=Agile)  # Jira Software boards and sprints
+    deleted_worklogs: list[DeletedWorklog] = field(default_factory=list)  # in deletion order
     next_issue_id: int = 10000
     next_history_id: int = 100000
     next_comment_id: int = 10000

@@ -18,7 +18,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from jira_simulator import catalog
+from jira_simulator import agile, catalog
+from jira_simulator.agile_model import SPRINT_FIELD, Board
 from jira_simulator.generator import DEFAULT_ISSUES, DEFAULT_SEED, generate_world
 from jira_simulator.history import UNSET, HistoryWriter
 from jira_simulator.model import (
@@ -132,6 +133,7 @@ class ProjectSpec(_Strict):
 class ChangeSpec(_Strict):
     at: datetime
     by: str | None = None
+    sprints: list[str] | None = None  # the Sprint field's new value (sprint names); its own history
     status: str | None = None
     assignee: str | None = "__unset__"
     priority: str | None = None
@@ -169,9 +171,30 @@ class IssueSpec(_Strict):
     description: str | None = None
     due_date: date | None = None
     story_points: float | None = None
+    sprints: list[str] = []  # the Sprint field when the issue is created (no history, as in Jira)
     history: list[ChangeSpec] = []
     comments: list[CommentSpec] = []
     worklogs: list[WorklogSpec] = []
+
+
+class BoardSpec(_Strict):
+    name: str
+    project: str
+    type: Literal["scrum", "kanban", "simple"] = "scrum"
+    id: int | None = None
+    estimation_field: str | None = "customfield_10016"
+
+
+class SprintSpec(_Strict):
+    name: str
+    board: str  # a board's name
+    state: Literal["future", "active", "closed"] = "future"
+    id: int | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    complete: datetime | None = None
+    created: datetime | None = None
+    goal: str = ""
 
 
 class SiteSpec(_Strict):
@@ -184,6 +207,8 @@ class SiteSpec(_Strict):
     issue_types: list[IssueTypeSpec] | None = None
     groups: list[GroupSpec] = []
     projects: list[ProjectSpec] = []
+    boards: list[BoardSpec] = []
+    sprints: list[SprintSpec] = []
     issues: list[IssueSpec] = []
 
     @field_validator("name")
@@ -380,9 +405,81 @@ class _Builder:
             site.groups[group.group_id] = group
         for n, project_spec in enumerate(spec.projects):
             self.project(site, project_spec, project_ids[project_spec.key], f"{where}.projects[{n}]")
+        self.boards_and_sprints(site, spec, where)
         for n, issue_spec in enumerate(spec.issues):
             self.issue(site, issue_spec, f"{where}.issues[{n}]")
         return site
+
+    def boards_and_sprints(self, site: Site, spec: SiteSpec, where: str) -> None:
+        boards: dict[str, Board] = {}
+        for n, board_spec in enumerate(spec.boards):
+            here = f"{where}.boards[{n}]"
+            project = site.find_project(board_spec.project)
+            if project is None:
+                raise self.fail(f"{here}.project", f"unknown project {board_spec.project!r}")
+            if board_spec.name in boards:
+                raise self.fail(f"{here}.name", f"board {board_spec.name!r} is defined twice")
+            if board_spec.id is not None:
+                site.agile.next_board_id = board_spec.id
+            estimation = board_spec.estimation_field if board_spec.type == "scrum" else None
+            boards[board_spec.name] = agile.new_board(
+                site.agile, board_spec.name, board_spec.type, project.id, estimation_field=estimation
+            )
+        names: set[str] = set()
+        for n, sprint_spec in enumerate(spec.sprints):
+            here = f"{where}.sprints[{n}]"
+            board = boards.get(sprint_spec.board)
+            if board is None:
+                raise self.fail(
+                    f"{here}.board", f"unknown board {sprint_spec.board!r}; name one of `boards:`"
+                )
+            if sprint_spec.name in names:
+                raise self.fail(f"{here}.name", f"sprint {sprint_spec.name!r} is defined twice")
+            names.add(sprint_spec.name)
+            start, end, complete = (
+                None if moment is None else _ms(moment, f"{here}.{key}", self)
+                for key, moment in (
+                    ("start", sprint_spec.start),
+                    ("end", sprint_spec.end),
+                    ("complete", sprint_spec.complete),
+                )
+            )
+            required = {"future": (), "active": ("start", "end"), "closed": ("start", "end", "complete")}
+            missing = [k for k in required[sprint_spec.state] if getattr(sprint_spec, k) is None]
+            if missing:
+                raise self.fail(here, f"a {sprint_spec.state} sprint needs {', '.join(missing)}")
+            if sprint_spec.state != "closed" and complete is not None:
+                raise self.fail(
+                    f"{here}.complete",
+                    f"only a closed sprint has a complete time, not a {sprint_spec.state} one",
+                )
+            if sprint_spec.id is not None:
+                site.agile.next_sprint_id = sprint_spec.id
+            created = (
+                _ms(sprint_spec.created, f"{here}.created", self) if sprint_spec.created else (start or 0)
+            )
+            try:
+                sprint = agile.new_sprint(
+                    site.agile,
+                    board,
+                    sprint_spec.name,
+                    created,
+                    start_ms=start,
+                    end_ms=end,
+                    complete_ms=complete,
+                    goal=sprint_spec.goal,
+                )
+            except ValueError as exc:
+                raise self.fail(f"{here}.board", str(exc)) from None
+            sprint.state = sprint_spec.state
+            sprint.refresh()
+
+    def _sprint_ids(self, site: Site, names: list[str], where: str) -> list[int]:
+        by_name = {s.name: s.id for s in site.agile.sprints.values()}
+        unknown = [n for n in names if n not in by_name]
+        if unknown:
+            raise self.fail(where, f"unknown sprint {unknown[0]!r}; name one of this site's `sprints:`")
+        return [by_name[n] for n in names]
 
     def _project_scope(self, key: str | None, project_ids: dict[str, str], where: str) -> str | None:
         if key is None:
@@ -509,6 +606,9 @@ class _Builder:
         )
         if spec.story_points is not None:
             issue.custom_fields["customfield_10016"] = spec.story_points
+        if spec.sprints:
+            ids = self._sprint_ids(site, spec.sprints, f"{where}.sprints")
+            issue.custom_fields[SPRINT_FIELD] = [site.agile.sprints[i].field_value for i in ids]
         writer = HistoryWriter(site, {u.account_id: u for u in self.users.values()})
         previous = created
         for n, change in enumerate(spec.history):
@@ -519,6 +619,20 @@ class _Builder:
                     f"{here}.at", "history entries must be in time order, after the issue was created"
                 )
             previous = at
+            if change.sprints is not None:
+                others = change.model_dump(exclude={"at", "by", "sprints"}, exclude_defaults=True)
+                if others:
+                    raise self.fail(
+                        here,
+                        "a sprint change is a history of its own in Jira; give `sprints` in an entry without other fields",
+                    )
+                ids = self._sprint_ids(site, change.sprints, f"{here}.sprints")
+                if agile.set_sprints(site, issue, ids, self.account(change.by, f"{here}.by"), at) is None:
+                    raise self.fail(
+                        f"{here}.sprints",
+                        "this entry changes nothing; the issue is already in exactly these sprints",
+                    )
+                continue
             status_id = None
             if change.status is not None:
                 if change.status not in statuses:

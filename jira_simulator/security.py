@@ -72,16 +72,19 @@ def bearer_principal(world: World, cloud_id: str, authorization: str) -> Princip
 class RestAuthentication:
     """ASGI middleware for one REST mount: resolves site, API version and caller, or refuses."""
 
-    def __init__(self, app: ASGIApp, world: World, style: Literal["site", "gateway"]) -> None:
+    def __init__(
+        self, app: ASGIApp, world: World, style: Literal["site", "gateway"], version: str | None = None
+    ) -> None:
         self.app = app
         self.world = world
         self.style = style
+        self.version = version  # a mount without `{version}` (the agile API) renders as this one
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if str(scope.get("path_params", {}).get("version")) not in API_VERSIONS:
+        if (self.version or str(scope.get("path_params", {}).get("version"))) not in API_VERSIONS:
             # No endpoint is mounted under an unknown API version: Jira's 404, whoever calls.
             vendor_path = vendor_rest_path(scope["path"]) or scope["path"]
             await no_endpoint(scope["method"], vendor_path)(scope, receive, send)
@@ -107,7 +110,7 @@ class RestAuthentication:
 
     def _resolve(self, scope: Scope) -> tuple[Site, Principal, int]:
         params = scope.get("path_params", {})
-        version = API_VERSIONS[str(params.get("version"))]
+        version = API_VERSIONS[self.version or str(params.get("version"))]
         authorization = _header(scope, b"authorization")
         if self.style == "gateway":
             cloud_id = params.get("cloud_id", "")

@@ -3,7 +3,9 @@
 Named as the `jira_raw` tables (docs/architecture.md): per site (by cloud id) `issues`,
 `issue_changelog` (`"<history_id>:<item_index>"`), `projects`, `issue_types`, `statuses`,
 `status_categories`, `users`, `groups`, `group_members` (`"<group_id>:<account_id>"`, inactive
-members included); per organization `teams` and `team_members` (`"<team_id>:<account_id>"`).
+members included), `boards`, `sprints` (of boards whose project is visible), `issue_sprints`
+(`"<sprint_id>:<issue_id>"`: the issues' Sprint fields now), `worklogs` (of visible issues, deleted
+ones left out); per organization `teams` and `team_members` (`"<team_id>:<account_id>"`).
 Each table is `{"count": n, "ids": [...]}`. Computed from the live world, so admin mutations
 show up immediately. Each set mirrors the endpoint a sync reads it from: `statuses` is what
 `GET /status` returns, `users` what `users/search` returns, `issues` what a search sees.
@@ -17,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from jira_simulator import agile
 from jira_simulator.model import STATUS_CATEGORIES, Issue, Organization, Project, Site, World
 
 
@@ -48,6 +51,14 @@ def site_truth(world: World, site: Site, viewer_id: str) -> dict[str, Any]:
     statuses = [
         s.id for s in site.statuses.values() if s.scope_project_id is None or s.scope_project_id in visible
     ]
+    boards = sorted((b for b in site.agile.boards.values() if b.project_id in visible), key=lambda b: b.id)
+    board_ids = {b.id for b in boards}
+    sprints = sorted((s for s in site.agile.sprints.values() if s.board_id in board_ids), key=lambda s: s.id)
+    sprint_ids = {s.id for s in sprints}
+    issue_sprints = [
+        f"{sprint_id}:{i.id}" for i in issues for sprint_id in agile.sprint_ids(i) if sprint_id in sprint_ids
+    ]
+    worklogs = sorted((w.id for i in issues for w in i.worklogs), key=int)
     users = [a for a in site.user_ids if a in world.users]
     groups = sorted(site.groups.values(), key=lambda g: g.name.casefold())
     members = [f"{g.group_id}:{a}" for g in groups for a in g.member_ids if a in world.users]
@@ -65,6 +76,10 @@ def site_truth(world: World, site: Site, viewer_id: str) -> dict[str, Any]:
         "users": _table(users),
         "groups": _table(g.group_id for g in groups),
         "group_members": _table(members),
+        "boards": _table(str(b.id) for b in boards),
+        "sprints": _table(str(s.id) for s in sprints),
+        "issue_sprints": _table(issue_sprints),
+        "worklogs": _table(worklogs),
     }
 
 

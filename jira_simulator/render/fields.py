@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from jira_simulator.agile_model import SPRINT_FIELD, SPRINT_FIELD_NAME, SPRINT_FIELD_TYPE
 from jira_simulator.history import STORY_POINTS_FIELD, STORY_POINTS_NAME
 
 SEVERITY_FIELD = "customfield_10060"
@@ -169,6 +170,13 @@ FIELDS: dict[str, FieldDef] = {
             },
             custom=True,
             clause_names=("cf[10016]", STORY_POINTS_NAME),
+        ),
+        FieldDef(
+            SPRINT_FIELD,
+            SPRINT_FIELD_NAME,
+            {"type": "array", "items": "json", "custom": SPRINT_FIELD_TYPE, "customId": 10020},
+            custom=True,
+            clause_names=("cf[10020]", "Sprint", "sprint"),
         ),
         FieldDef(
             SEVERITY_FIELD,

@@ -75,13 +75,10 @@ def _visible_worklogs(call: RestCall) -> Iterator[tuple[Issue, Worklog]]:
                 yield issue, worklog
 
 
-async def worklogs_updated(request: Request) -> Response:
-    """IDs and update times of worklogs updated after `since`; a page never splits equal times."""
-    call = RestCall.of(request, READ_WORK)
-    since = query_int(request, "since", 0, minimum=None)
-    changed = sorted(
-        ((w.updated_ms, int(w.id)) for _, w in _visible_worklogs(call) if w.updated_ms > since),
-    )
+def _changed_worklogs(request: Request, changed: list[tuple[int, int]], since: int) -> Response:
+    """A ChangedWorklogs page of (time, worklog id) pairs after `since`; a page never splits equal
+    times, so the next page's `since` (this page's `until`) loses nothing."""
+    changed.sort()
     end = min(UPDATED_PAGE, len(changed))
     while 0 < end < len(changed) and changed[end][0] == changed[end - 1][0]:
         end += 1
@@ -103,11 +100,25 @@ async def worklogs_updated(request: Request) -> Response:
     return respond(body)
 
 
-async def worklogs_deleted(request: Request) -> Response:
-    """The simulator never deletes worklogs, so this list is always empty (and says so)."""
-    RestCall.of(request, READ_WORK)
+async def worklogs_updated(request: Request) -> Response:
+    """IDs and update times of worklogs updated after `since`."""
+    call = RestCall.of(request, READ_WORK)
     since = query_int(request, "since", 0, minimum=None)
-    return respond({"values": [], "since": since, "until": since, "self": str(request.url), "lastPage": True})
+    changed = [(w.updated_ms, int(w.id)) for _, w in _visible_worklogs(call) if w.updated_ms > since]
+    return _changed_worklogs(request, changed, since)
+
+
+async def worklogs_deleted(request: Request) -> Response:
+    """IDs and deletion times of worklogs deleted after `since` (of projects the caller can see)."""
+    call = RestCall.of(request, READ_WORK)
+    since = query_int(request, "since", 0, minimum=None)
+    visible = {p.id for p in call.visible_projects()}
+    changed = [
+        (d.deleted_ms, int(d.id))
+        for d in call.site.deleted_worklogs
+        if d.deleted_ms > since and d.project_id in visible
+    ]
+    return _changed_worklogs(request, changed, since)
 
 
 async def worklog_list(request: Request) -> Response:
