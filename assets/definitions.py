@@ -5,8 +5,10 @@ from __future__ import annotations
 import dagster as dg
 
 from assets import analytics, core, publish, raw, webhooks
+from assets.core.sql import published_spec_metadata
 from assets.jobs import build_job_definitions
 from assets.resources import load_definitions_config, shared_resources
+from pipelines import published_tables
 from pipelines.config import SyncConfig
 
 # Each area exposes build_definitions(config) -> dg.Definitions and binds no shared resource
@@ -30,7 +32,16 @@ def build_definitions(config: SyncConfig | None = None) -> dg.Definitions:
         *(area.build_definitions(config) for area in areas_for(config)),
         dg.Definitions(resources=shared_resources(config)),
     )
+    assets = assets.map_asset_specs(func=with_published_columns)
     return dg.Definitions.merge(assets, build_job_definitions(config, assets))
+
+
+def with_published_columns(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """A published table's asset shows its columns and their descriptions before it ever runs."""
+    registered = published_tables.find(".".join(spec.key.path))
+    if registered is None:
+        return spec
+    return spec.merge_attributes(metadata=published_spec_metadata(registered))
 
 
 @dg.definitions

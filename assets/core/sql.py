@@ -15,6 +15,7 @@ import dagster as dg
 import duckdb
 
 from assets.resources import WarehouseResource
+from pipelines import published_tables
 
 
 def sql_file(package: str, name: str) -> str:
@@ -51,9 +52,29 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, schema: str) -> None:
     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
 
 
+def published_column_schema(registered: published_tables.PublishedTable) -> dg.TableSchema:
+    """The registry's columns of a published table, with their types and descriptions."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name=c.name, type=c.type.duckdb.lower(), description=c.description)
+            for c in registered.columns
+        ]
+    )
+
+
+def published_spec_metadata(registered: published_tables.PublishedTable) -> dict[str, object]:
+    """Definition-time metadata of a published table's asset: its columns and its table name."""
+    return {
+        "dagster/column_schema": published_column_schema(registered),
+        "dagster/table_name": registered.qualified_name,
+    }
+
+
 def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, object]:
-    """Dagster's standard row-count and column-schema metadata for a warehouse table."""
+    """Dagster's standard row-count and column-schema metadata for a warehouse table: the columns
+    the table really has, each with its description from pipelines/published_tables.py."""
     schema, name = table.split(".")
+    registered = published_tables.table(table)
     columns = con.execute(
         """
         SELECT column_name, data_type, is_nullable = 'YES'
@@ -63,13 +84,17 @@ def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, obje
         """,
         [schema, name],
     ).fetchall()
+    described = {c.name: c.description for c in registered.columns}
     (rows,) = con.execute(f'SELECT count(*) FROM "{schema}"."{name}"').fetchall()[0]
     return {
         "dagster/row_count": dg.MetadataValue.int(rows),
         "dagster/column_schema": dg.TableSchema(
             columns=[
                 dg.TableColumn(
-                    name=column, type=data_type, constraints=dg.TableColumnConstraints(nullable=nullable)
+                    name=column,
+                    type=data_type,
+                    description=described.get(column, "Not in pipelines/published_tables.py."),
+                    constraints=dg.TableColumnConstraints(nullable=nullable),
                 )
                 for column, data_type, nullable in columns
             ]

@@ -21,6 +21,7 @@ from assets.analytics.assets import ANALYTICS_ASSETS
 from assets.core import CORE_ASSETS
 from assets.core.common import KINDS, PUBLISH_GROUP
 from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
+from pipelines import published_tables
 
 PUBLISHED_SCHEMAS = ("jira", "analytics")
 SNAPSHOT_KEY = dg.AssetKey(["publish", "analyst_snapshot"])
@@ -59,8 +60,10 @@ def publish_snapshot(
     """Write the published schemas to a new file and atomically replace `publish_path` with it.
 
     The file is written in DuckDB's `storage_version` format (v1.0.0: every DuckDB >= 1.0 opens
-    it). Returns the row count of every published table. `snapshot_info` in the file says when and
-    by which run it was published, and how many rows each table had.
+    it). Every registered table and column carries its description (`COMMENT ON`, from
+    pipelines/published_tables.py). Returns the row count of every published table.
+    `snapshot_info` in the file says when and by which run it was published, and how many rows
+    each table had.
     """
     publish_path = Path(publish_path)
     publish_path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,6 +100,10 @@ def publish_snapshot(
                 "INSERT INTO analyst_snapshot.main.snapshot_info VALUES (now(), ?, ?, ?)",
                 [(run_id, name, rows) for name, rows in counts.items()],
             )
+        for statement in published_tables.comment_statements(
+            "analyst_snapshot", {*counts, "main.snapshot_info"}
+        ):
+            con.execute(statement)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -13,7 +13,7 @@ import pytest
 from assets.definitions import build_definitions
 from assets.jobs import ISSUES_BACKFILL_JOB
 from assets.resources import WAREHOUSE_POOL, shared_resources
-from pipelines import registry
+from pipelines import published_tables, registry
 from pipelines.config import SyncConfigError, load_sync_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -113,6 +113,24 @@ def test_every_raw_asset_shows_the_registry_columns_with_their_descriptions() ->
         keys = {c.name for c in schema.columns if "primary_key" in c.constraints.other}
         assert keys == set(table.key), table.name
         assert node.metadata["dagster/table_name"] == f"jira_raw.{table.name}"
+
+
+def test_every_published_table_asset_shows_its_columns_with_their_descriptions() -> None:
+    """jira/* and analytics/* assets show the published-table registry's columns before any run."""
+    defs = build_definitions(load_sync_config(REPO / "jira_sync.yaml"))
+    graph = defs.resolve_asset_graph()
+    shown_tables = set()
+    for node in graph.asset_nodes:
+        if node.key.path[0] not in ("jira", "analytics"):
+            continue
+        table = published_tables.table(".".join(node.key.path))  # every such asset is registered
+        schema = node.metadata["dagster/column_schema"]
+        assert [(c.name, c.description) for c in schema.columns] == [
+            (c.name, c.description) for c in table.columns
+        ], table.qualified_name
+        assert node.metadata["dagster/table_name"] == table.qualified_name
+        shown_tables.add(table.qualified_name)
+    assert {"jira.issues", "analytics.issue_teams", "analytics.flow_daily"} <= shown_tables
 
 
 def test_issues_are_monthly_partitions_from_history_start_to_the_current_month(tmp_path: Path) -> None:
