@@ -406,16 +406,38 @@ def test_miss_rate_check_warns_with_examples_when_webhooks_missed_changes(synced
 
 
 def test_miss_rate_check_errors_when_a_sites_webhooks_are_silent(synced):
-    synced.stack.sites["globex"] = {"webhook": {"enabled": True}}  # enabled, but never registered
+    synced.stack.sites["globex"] = {"webhook": {"enabled": True}}
     synced.stack.write_sync_file()
-    globex_issue = synced.query(
-        "SELECT id FROM jira_raw.issues WHERE cloud_id = ? LIMIT 1", [synced.stack.sim.cloud_ids["globex"]]
-    )[0][0]
-    synced.stack.sim.admin("PUT", f"sites/globex/issues/{globex_issue}", {"summary": "globex never calls"})
+    globex = synced.stack.sim.cloud_ids["globex"]
+    first, second = (
+        row[0]
+        for row in synced.query(
+            "SELECT id FROM jira_raw.issues WHERE cloud_id = ? ORDER BY id LIMIT 2", [globex]
+        )
+    )
+    synced.stack.sim.admin("PUT", f"sites/globex/issues/{first}", {"summary": "before any webhook"})
+    result = synced.materialize(["jira_raw/issue_updates"])
+    evaluation = check_result(result, MISS_RATE_CHECK)
+    assert evaluation.severity != dg.AssetCheckSeverity.ERROR, evaluation.description
+    before = next(s for s in evaluation.metadata["sites"].value if s["site"] == "acme/globex")
+    assert before["watching_since"] is None and before["sweep_changes"] == 0  # no webhook yet: not judged
+
+    assert synced.materialize(["jira/webhook_registrations"]).success  # globex's webhook exists now
+    synced.receiver.__exit__()  # ... but nothing it sends arrives
+    synced.stack.advance_days(0.001)
+    synced.stack.sim.admin("PUT", f"sites/globex/issues/{second}", {"summary": "globex never calls"})
+    synced.stack.advance_days(0.01)  # the change leaves the 5-minute grace
+    synced.stack.sim.admin("PUT", f"sites/globex/issues/{first}", {"summary": "still nothing"})
+    wait_for(
+        lambda: synced.stack.sim.admin("GET", "webhooks/deliveries")["pending"] == 0, what="retries to end"
+    )
+    synced.receiver.__enter__()
 
     result = synced.materialize(["jira_raw/issue_updates"])
 
     evaluation = check_result(result, MISS_RATE_CHECK)
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert evaluation.metadata["silent_sites"].value == ["acme/globex"]
-    assert "webhook traffic is silent" in evaluation.description
+    assert "webhook traffic is silent: acme/globex had 1 changes" in evaluation.description
+    globex_row = next(s for s in evaluation.metadata["sites"].value if s["site"] == "acme/globex")
+    assert globex_row["sweep_changes"] == 1 and globex_row["deliveries"] == 0
