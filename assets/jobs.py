@@ -11,6 +11,7 @@ import warnings
 
 import dagster as dg
 
+from assets.automation import STEP_TAG, run_tags
 from pipelines.config import JobConfig, SyncConfig, SyncConfigError
 
 # Launch this job over a partition range (UI "Materialize" > range, or `dagster job backfill`) to
@@ -38,6 +39,7 @@ def build_job_definitions(config: SyncConfig, assets: dg.Definitions) -> dg.Defi
             dg.define_asset_job(
                 ISSUES_BACKFILL_JOB,
                 selection=dg.AssetSelection.assets(*sorted(backfill_keys)),
+                tags={STEP_TAG: "issues backfill"},
                 description=(
                     "Historical import of issues and their full changelogs by created month. "
                     "Launch it over a partition range: the range runs as one bounded, stateless run."
@@ -77,6 +79,7 @@ def build_job_definitions(config: SyncConfig, assets: dg.Definitions) -> dg.Defi
             job.name,
             selection=selection,
             description=f"From {config.source_path} jobs[{index}]: {job.select}",
+            tags={STEP_TAG: job.name},
         )
         jobs.append(asset_job)
         if job.cron:
@@ -114,12 +117,25 @@ def _partitions(graph, keys: set[dg.AssetKey]) -> dg.PartitionsDefinition | None
     return next((p for key in keys if (p := graph.get(key).partitions_def) is not None), None)
 
 
+def schedule_name(job: JobConfig) -> str:
+    return f"{job.name}_schedule"
+
+
 def _schedule(asset_job, job: JobConfig, partitions: dg.PartitionsDefinition | None):
-    """A cron schedule; a job with partitioned assets refreshes the latest partition on each tick."""
-    name = f"{job.name}_schedule"
+    """A cron schedule, running from the start unless `enabled: false`; a job with partitioned
+    assets refreshes the latest partition on each tick."""
+    name = schedule_name(job)
+    status = dg.DefaultScheduleStatus.RUNNING if job.enabled else dg.DefaultScheduleStatus.STOPPED
+    tags = run_tags(f"schedule {name}", job.name)
     if partitions is None:
         return dg.ScheduleDefinition(
-            name=name, job=asset_job, cron_schedule=job.cron, execution_timezone="UTC"
+            name=name,
+            job=asset_job,
+            cron_schedule=job.cron,
+            execution_timezone="UTC",
+            default_status=status,
+            tags=tags,
+            description=f"{job.name} at {job.cron!r} (UTC)",
         )
 
     @dg.schedule(
@@ -127,6 +143,8 @@ def _schedule(asset_job, job: JobConfig, partitions: dg.PartitionsDefinition | N
         job=asset_job,
         cron_schedule=job.cron,
         execution_timezone="UTC",
+        default_status=status,
+        tags=tags,
         description=f"{job.name} on the latest partition (the current month) at {job.cron!r} (UTC)",
     )
     def latest_partition(context: dg.ScheduleEvaluationContext):

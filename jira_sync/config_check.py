@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 
+from jira_sync.automation_plan import automation_plan, describe
 from pipelines.config import SyncConfig, SyncConfigError, load_sync_config
 
 
@@ -15,7 +17,7 @@ def register(subparsers) -> None:
     actions = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     check = actions.add_parser(
         "check",
-        help="validate the sync file, its jobs and the environment; print tenants, sites and jobs",
+        help="validate the sync file, its jobs and the environment; print tenants, sites, jobs and what runs when",
     )
     check.add_argument(
         "--file",
@@ -34,15 +36,17 @@ def run(args: argparse.Namespace) -> int:
         return 1
     errors = []
     try:
-        job_assets = _job_assets(config)
+        defs = _definitions(config)
     except SyncConfigError as exc:
         errors.append(str(exc))
-        job_assets = {}
+        defs = None
     try:
         config.check_environment(environ=os.environ)
     except SyncConfigError as exc:
         errors.append(str(exc))
-    print(summary(config, job_assets))
+    print(summary(config, _job_assets(config, defs) if defs is not None else {}))
+    if defs is not None:
+        print(describe(automation_plan(config, defs, datetime.now(UTC))))
     for error in errors:
         print(f"error: {error}")
     print(f"{config.source_path}: {'OK' if not errors else f'{len(errors)} problem(s)'}")
@@ -73,17 +77,20 @@ def summary(config: SyncConfig, job_assets: dict[str, int]) -> str:
     return "\n".join(lines)
 
 
-def _job_assets(config: SyncConfig) -> dict[str, int]:
-    """Build the definitions (validates every `jobs[i].select`) and count each job's assets."""
+def _definitions(config: SyncConfig):
+    """Build the definitions: validates every `jobs[i].select`."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import dagster as dg
-
         from assets.definitions import build_definitions
 
-        defs = build_definitions(config)
-        graph = defs.resolve_asset_graph()
+        return build_definitions(config)
+
+
+def _job_assets(config: SyncConfig, defs) -> dict[str, int]:
+    """How many assets each job of the sync file materializes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        repo = defs.get_repository_def()
         return {
-            job.name: len(dg.AssetSelection.from_string(job.select).resolve(graph, allow_missing=True))
-            for job in config.jobs
+            job.name: len(repo.get_job(job.name).asset_layer.executable_asset_keys) for job in config.jobs
         }

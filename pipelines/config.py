@@ -194,11 +194,13 @@ class MappingsConfig(StrictModel):
 
 
 class JobConfig(StrictModel):
-    """A named Dagster asset selection, optionally on a cron schedule."""
+    """A named Dagster asset selection, optionally on a cron schedule (running from the start)."""
 
     name: str
     select: str
     cron: str | None = None
+    # false: the schedule is defined but starts stopped (turn it on in the UI, Automation page)
+    enabled: bool = True
 
     @field_validator("name")
     @classmethod
@@ -220,6 +222,40 @@ class JobConfig(StrictModel):
         return value
 
 
+class SensorSettings(StrictModel):
+    """One sensor of the deployment: whether it runs from the start, and how often it looks."""
+
+    enabled: bool = True
+    interval_seconds: int = Field(30, ge=1, le=86_400)
+
+
+class InboxSensorSettings(SensorSettings):
+    # Dagster's daemon ticks sensors about every 5 s at best.
+    interval_seconds: int = Field(5, ge=1, le=86_400)
+
+
+class LifecycleSensorSettings(SensorSettings):
+    # Refreshes are due days ahead (webhooks.refresh_before_days): hourly is plenty.
+    interval_seconds: int = Field(3600, ge=1, le=86_400)
+
+
+class AutomationConfig(StrictModel):
+    """What runs by itself besides the jobs' schedules (each can start stopped: `enabled: false`).
+
+    - `freshness`: Dagster's declarative automation (sensor `default_automation_condition_sensor`):
+      every `jira/*`, `analytics/*` asset, the analyst snapshot and their checks follow their
+      upstream (a sweep, census, backfill or webhook drain leads to updated analytics and a new
+      snapshot), coalesced to at most one transform run at a time;
+    - `webhook_inbox`: drains the receiver's inbox into the warehouse (sensor `jira_webhook_inbox`);
+    - `webhook_lifecycle`: refreshes dynamic webhooks before they expire and re-registers vanished
+      ones (sensor `jira_webhook_lifecycle`).
+    """
+
+    freshness: SensorSettings = Field(default_factory=SensorSettings)
+    webhook_inbox: InboxSensorSettings = Field(default_factory=InboxSensorSettings)
+    webhook_lifecycle: LifecycleSensorSettings = Field(default_factory=LifecycleSensorSettings)
+
+
 class SyncConfig(StrictModel):
     """The whole sync file. `source_path` is where it was loaded from (not a YAML key)."""
 
@@ -234,6 +270,7 @@ class SyncConfig(StrictModel):
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     mappings: MappingsConfig = Field(default_factory=MappingsConfig)
     jobs: list[JobConfig] = Field(default_factory=list)
+    automation: AutomationConfig = Field(default_factory=AutomationConfig)
     tenants: list[TenantConfig] = Field(min_length=1)
 
     @model_validator(mode="after")

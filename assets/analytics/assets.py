@@ -5,7 +5,8 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.analytics.headline import cycle_time_headline, flow_headline
-from assets.core.common import ANALYTICS_GROUP, KINDS, analytics_key, core_key, raw_key
+from assets.automation import FOLLOWS_UPSTREAM
+from assets.core.common import ANALYTICS_GROUP, KINDS, analytics_key, core_key, issue_table_deps, raw_key
 from assets.core.raw_views import create_raw_views, create_status_changes_view
 from assets.core.sql import ensure_schema, sql_file, table_metadata, transaction, transform_connection
 from assets.core.sync_mappings import load_sync_mappings
@@ -51,7 +52,8 @@ def build_flow_daily(con) -> None:
     group_name=ANALYTICS_GROUP,
     pool=WAREHOUSE_POOL,
     kinds=KINDS,
-    deps=[raw_key("issue_changelog"), core_key("issues"), core_key("status_states")],
+    automation_condition=FOLLOWS_UPSTREAM,
+    deps=[*issue_table_deps("issue_changelog"), core_key("issues"), core_key("status_states")],
     description=(
         "One row per issue per status interval (status id/name, state, entered_at, left_at; left_at null "
         "= current) from the full changelog, starting at creation in the issue's initial status."
@@ -69,9 +71,10 @@ def issue_status_history(warehouse: WarehouseResource) -> dg.MaterializeResult:
     group_name=ANALYTICS_GROUP,
     pool=WAREHOUSE_POOL,
     kinds=KINDS,
+    automation_condition=FOLLOWS_UPSTREAM,
     deps=[
         analytics_key("issue_status_history"),
-        raw_key("issue_changelog"),
+        *issue_table_deps("issue_changelog"),
         core_key("issues"),
         core_key("teams"),
         core_key("primary_teams"),
@@ -106,6 +109,7 @@ def issue_teams(warehouse: WarehouseResource, sync_config: SyncConfigResource) -
     group_name=ANALYTICS_GROUP,
     pool=WAREHOUSE_POOL,
     kinds=KINDS,
+    automation_condition=FOLLOWS_UPSTREAM,
     deps=[analytics_key("issue_status_history"), analytics_key("issue_teams"), core_key("issues")],
     description=(
         "One row per issue: lead time (created -> last entry into closed), cycle time (first in_progress "
@@ -128,6 +132,7 @@ def issue_cycle_times(warehouse: WarehouseResource) -> dg.MaterializeResult:
     group_name=ANALYTICS_GROUP,
     pool=WAREHOUSE_POOL,
     kinds=KINDS,
+    automation_condition=FOLLOWS_UPSTREAM,
     deps=[analytics_key("issue_status_history"), analytics_key("issue_teams"), core_key("issues")],
     description=(
         "Per site, project, team and UTC day: WIP (in progress at the end of the day), arrivals (created) "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.automation import CHECK_FOLLOWS_ASSET
 from assets.core.common import analytics_key
 from assets.core.sql import transform_connection
 from assets.resources import WAREHOUSE_POOL, WarehouseResource
@@ -46,6 +47,7 @@ ORDER BY problem
 @dg.asset_check(
     asset=analytics_key("issue_status_history"),
     pool=WAREHOUSE_POOL,
+    automation_condition=CHECK_FOLLOWS_ASSET,
     description=(
         "Every issue has a status history whose intervals do not overlap, only the last interval is "
         "open, and the last interval's status is the issue's current status (a mismatch means the "

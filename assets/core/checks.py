@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.automation import CHECK_FOLLOWS_ASSET
 from assets.core.common import core_key
 from assets.core.raw_views import create_raw_views
 from assets.core.sql import transform_connection
@@ -16,6 +17,7 @@ RAW_ISSUES_STALE_AFTER_HOURS = 6
 @dg.asset_check(
     asset=core_key("issues"),
     pool=WAREHOUSE_POOL,
+    automation_condition=CHECK_FOLLOWS_ASSET,
     description=(
         "Warns when a project's share of issues whose type maps to `other` exceeds "
         "mappings.other_share_warn of the sync file: add keywords or a custom mapping for its types."
@@ -63,6 +65,7 @@ def other_type_share(warehouse: WarehouseResource, sync_config: SyncConfigResour
 @dg.asset_check(
     asset=core_key("unlinked_users"),
     pool=WAREHOUSE_POOL,
+    automation_condition=CHECK_FOLLOWS_ASSET,
     description="Warns when Jira users could not be linked to an account (mostly hidden emails).",
 )
 def unlinked_users_listed(warehouse: WarehouseResource) -> dg.AssetCheckResult:
@@ -94,6 +97,7 @@ def unlinked_users_listed(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 @dg.asset_check(
     asset=core_key("issues"),
     pool=WAREHOUSE_POOL,
+    automation_condition=CHECK_FOLLOWS_ASSET,
     description=(
         f"Freshness of jira_raw: warns when a site's newest synced issue (max synced_at) is older than "
         f"{RAW_ISSUES_STALE_AFTER_HOURS} hours, or a site has no issues at all."

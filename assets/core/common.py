@@ -15,6 +15,17 @@ def raw_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["jira_raw", table])
 
 
+# The issues tables belong to the partitioned backfill (`jira_raw/issues`, `jira_raw/issue_changelog`),
+# but the sweep, the census and the webhook drain write them too: whatever reads them depends on
+# all of these, so selections (`key:"jira_raw/issue_updates"+`) and automation follow every writer.
+ISSUE_TABLE_WRITERS = ("issue_updates", "issue_deletions", "webhook_events")
+
+
+def issue_table_deps(table: str) -> list[dg.AssetKey]:
+    """`jira_raw/<table>` (issues or issue_changelog) and every asset that also writes that table."""
+    return [raw_key(table), *(raw_key(writer) for writer in ISSUE_TABLE_WRITERS)]
+
+
 def core_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["jira", table])
 

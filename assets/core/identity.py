@@ -12,6 +12,7 @@ import dagster as dg
 import duckdb
 from dagster import AssetExecutionContext
 
+from assets.automation import FOLLOWS_UPSTREAM
 from assets.core.common import CORE_GROUP, KINDS, core_key, raw_key
 from assets.core.raw_views import create_raw_views
 from assets.core.sql import sql_file, table_metadata, transaction, transform_connection
@@ -99,6 +100,7 @@ def link_users(con: duckdb.DuckDBPyConnection, config: SyncConfig) -> None:
             group_name=CORE_GROUP,
             kinds=KINDS,
             deps=[raw_key("users"), raw_key("sites")],
+            automation_condition=FOLLOWS_UPSTREAM,
             description=(
                 "Accounts of each tenant that Jira users link to: kind person | bot | customer (never "
                 "merged), source csv (imported from the tenant's accounts_csv) | jira (created from a Jira "
@@ -110,6 +112,7 @@ def link_users(con: duckdb.DuckDBPyConnection, config: SyncConfig) -> None:
             group_name=CORE_GROUP,
             kinds=KINDS,
             deps=[raw_key("users"), raw_key("sites")],
+            automation_condition=FOLLOWS_UPSTREAM,
             description=(
                 "The link of every Jira user (cloud_id, jira_account_id) to one account, with link_method "
                 "account_id | email | csv_import | new_account and linked_at. Persistent: a link, once made, "
@@ -121,6 +124,7 @@ def link_users(con: duckdb.DuckDBPyConnection, config: SyncConfig) -> None:
             group_name=CORE_GROUP,
             kinds=KINDS,
             deps=[raw_key("users"), raw_key("sites")],
+            automation_condition=FOLLOWS_UPSTREAM,
             description=(
                 "Jira users without an account and why: hidden_email (an Atlassian account whose email Jira "
                 "does not show), no_email (customer or unknown account without email), unknown_site "

@@ -6,7 +6,8 @@ import dagster as dg
 import duckdb
 from dagster import AssetExecutionContext
 
-from assets.core.common import CORE_GROUP, KINDS, core_key, raw_key
+from assets.automation import FOLLOWS_UPSTREAM
+from assets.core.common import CORE_GROUP, KINDS, core_key, issue_table_deps, raw_key
 from assets.core.mappings import add_missing_mappings
 from assets.core.raw_views import contract_columns, create_raw_views
 from assets.core.sql import sql_file, table_metadata, transaction, transform_connection
@@ -107,7 +108,13 @@ def delete_issues(con: duckdb.DuckDBPyConnection, deleted_issues: str) -> int:
     group_name=CORE_GROUP,
     pool=WAREHOUSE_POOL,
     kinds=KINDS,
-    deps=[raw_key("issues"), raw_key("sites"), core_key("issue_type_categories"), core_key("status_states")],
+    deps=[
+        *issue_table_deps("issues"),
+        raw_key("sites"),
+        core_key("issue_type_categories"),
+        core_key("status_states"),
+    ],
+    automation_condition=FOLLOWS_UPSTREAM,
     description=(
         "Current state of every issue, one row per issue per site: key, summary, project, parent, "
         "assignee/reporter account IDs, created/updated/resolved, the original type and status (names "

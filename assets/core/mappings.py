@@ -9,7 +9,8 @@ import dagster as dg
 import duckdb
 from dagster import AssetExecutionContext
 
-from assets.core.common import CORE_GROUP, KINDS, core_key, raw_key
+from assets.automation import FOLLOWS_UPSTREAM
+from assets.core.common import CORE_GROUP, KINDS, core_key, issue_table_deps, raw_key
 from assets.core.raw_views import create_raw_views, create_status_changes_view
 from assets.core.sql import sql_file, table_metadata, transaction, transform_connection
 from assets.core.sync_mappings import load_sync_mappings
@@ -73,7 +74,8 @@ def _counts(con: duckdb.DuckDBPyConnection, table: str, column: str) -> dict[str
     group_name=CORE_GROUP,
     pool=WAREHOUSE_POOL,
     kinds=KINDS,
-    deps=[raw_key(t) for t in ("sites", "projects", "issue_types", "issues")],
+    deps=[*(raw_key(t) for t in ("sites", "projects", "issue_types")), *issue_table_deps("issues")],
+    automation_condition=FOLLOWS_UPSTREAM,
     description=(
         "Issue type -> category (feature, bug, chore, discovery, incident, other) per site and project, "
         "with the deciding rule (custom:<PROJECT>, keyword:<word>, default). Custom per-project mappings "
@@ -101,7 +103,12 @@ def issue_type_categories(
     group_name=CORE_GROUP,
     pool=WAREHOUSE_POOL,
     kinds=KINDS,
-    deps=[raw_key(t) for t in ("sites", "projects", "statuses", "issues", "issue_changelog")],
+    deps=[
+        *(raw_key(t) for t in ("sites", "projects", "statuses")),
+        *issue_table_deps("issues"),
+        *issue_table_deps("issue_changelog"),
+    ],
+    automation_condition=FOLLOWS_UPSTREAM,
     description=(
         "Status -> state (open, in_progress, closed) per site and project, with the deciding rule. "
         "From the status category: To Do (new) -> open, In Progress (indeterminate) -> in_progress, "

@@ -3,6 +3,7 @@
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from assets.automation import FOLLOWS_UPSTREAM
 from assets.core.common import CORE_GROUP, KINDS, core_key, raw_key
 from assets.core.raw_views import create_raw_views
 from assets.core.sql import sql_file, table_metadata, transaction, transform_connection
@@ -18,6 +19,7 @@ RAW_TABLES = ["sites", "teams", "team_members", "groups", "group_members"]
             core_key("teams"),
             group_name=CORE_GROUP,
             kinds=KINDS,
+            automation_condition=FOLLOWS_UPSTREAM,
             deps=[raw_key(t) for t in RAW_TABLES],
             description=(
                 "Teams per site, by the site's team_sync.method: the Atlassian Teams of its organization "
@@ -28,6 +30,7 @@ RAW_TABLES = ["sites", "teams", "team_members", "groups", "group_members"]
             core_key("primary_teams"),
             group_name=CORE_GROUP,
             kinds=KINDS,
+            automation_condition=FOLLOWS_UPSTREAM,
             deps=[*(raw_key(t) for t in RAW_TABLES), core_key("user_links")],
             description=(
                 "The one team each Jira user's work is attributed to in flow metrics and cycle times: "
@@ -39,6 +42,7 @@ RAW_TABLES = ["sites", "teams", "team_members", "groups", "group_members"]
             core_key("team_members"),
             group_name=CORE_GROUP,
             kinds=KINDS,
+            automation_condition=FOLLOWS_UPSTREAM,
             deps=[*(raw_key(t) for t in RAW_TABLES), core_key("user_links")],
             description=(
                 "Team membership: the member's Jira account ID and the account it links to "

@@ -3,6 +3,7 @@
 import dagster as dg
 import duckdb
 
+from assets.automation import CHECK_FOLLOWS_ASSET
 from assets.publish.snapshot import PUBLISHED_SCHEMAS, SNAPSHOT_KEY
 from assets.resources import SyncConfigResource
 
@@ -13,6 +14,7 @@ def _version(text: str) -> tuple[int, ...]:
 
 @dg.asset_check(
     asset=SNAPSHOT_KEY,
+    automation_condition=CHECK_FOLLOWS_ASSET,
     description=(
         "Opens the published file read-only, as an analyst does, and queries one table of every published "
         "schema with a two-part name (jira.issues, analytics.issue_cycle_times), and reads its storage "

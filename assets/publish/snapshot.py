@@ -18,6 +18,7 @@ import duckdb
 from dagster import AssetExecutionContext
 
 from assets.analytics.assets import ANALYTICS_ASSETS
+from assets.automation import FOLLOWS_UPSTREAM
 from assets.core import CORE_ASSETS
 from assets.core.common import KINDS, PUBLISH_GROUP
 from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
@@ -122,6 +123,7 @@ def publish_snapshot(
     group_name=PUBLISH_GROUP,
     pool=WAREHOUSE_POOL,
     kinds=KINDS,
+    automation_condition=FOLLOWS_UPSTREAM,
     deps=[key for a in (*CORE_ASSETS, *ANALYTICS_ASSETS) for key in a.keys],
     description=(
         "The DuckDB file analysts open (warehouse.publish_path): every jira and analytics table, built "

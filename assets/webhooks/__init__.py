@@ -6,9 +6,9 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.raw.catalog import syncs_issues
-from assets.webhooks.inbox_sensor import webhook_inbox_sensor
+from assets.webhooks.inbox_sensor import build_inbox_sensor
 from assets.webhooks.ingest import webhook_events
-from assets.webhooks.lifecycle_sensor import webhook_lifecycle_sensor
+from assets.webhooks.lifecycle_sensor import build_lifecycle_sensor
 from assets.webhooks.miss_rate import webhook_miss_rate
 from assets.webhooks.registrations import webhook_registrations
 from pipelines.config import SyncConfig
@@ -19,5 +19,8 @@ def build_definitions(config: SyncConfig) -> dg.Definitions:
     return dg.Definitions(
         assets=[webhook_events, webhook_registrations],
         asset_checks=[webhook_miss_rate] if syncs_issues(config) else [],
-        sensors=[webhook_inbox_sensor, webhook_lifecycle_sensor],
+        sensors=[
+            build_inbox_sensor(config.automation.webhook_inbox),
+            build_lifecycle_sensor(config.automation.webhook_lifecycle),
+        ],
     )

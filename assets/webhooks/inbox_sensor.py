@@ -7,26 +7,33 @@ pending after the last run finished (it failed) get a bounded number of numbered
 
 import dagster as dg
 
+from assets.automation import run_tags, sensor_status
 from assets.resources import SyncConfigResource
 from assets.webhooks.ingest import WEBHOOK_EVENTS_KEY
+from pipelines.config import InboxSensorSettings, SensorSettings
 from pipelines.inbox import open_inbox
 
 INBOX_SENSOR = "jira_webhook_inbox"
-# Dagster's daemon evaluates sensors about every 5 s at best; with a run's start-up this keeps a
-# change made in Jira visible in jira.issues well within a minute (see docs/webhooks.md).
-INBOX_INTERVAL_SECONDS = 5
 INGEST_TAG = "jira_sync/webhook_ingest"
 MAX_RETRIES = 3
 
 
-@dg.sensor(
-    name=INBOX_SENSOR,
-    asset_selection=[WEBHOOK_EVENTS_KEY],
-    minimum_interval_seconds=INBOX_INTERVAL_SECONDS,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Requests a webhook ingest run when the receiver's inbox holds undrained deliveries.",
-)
-def webhook_inbox_sensor(
+def build_inbox_sensor(settings: SensorSettings) -> dg.SensorDefinition:
+    """The sensor, on or stopped and as often as the sync file's `automation.webhook_inbox` says.
+
+    Dagster's daemon evaluates sensors about every 5 s at best; with a run's start-up that keeps a
+    change made in Jira visible in jira.issues well within a minute (see docs/webhooks.md).
+    """
+    return dg.sensor(
+        name=INBOX_SENSOR,
+        asset_selection=[WEBHOOK_EVENTS_KEY],
+        minimum_interval_seconds=settings.interval_seconds,
+        default_status=sensor_status(settings),
+        description="Requests a webhook ingest run when the receiver's inbox holds undrained deliveries.",
+    )(drain_requests)
+
+
+def drain_requests(
     context: dg.SensorEvaluationContext, sync_config: SyncConfigResource
 ) -> dg.SensorResult | dg.SkipReason:
     path = sync_config.load().webhooks.inbox
@@ -57,7 +64,14 @@ def webhook_inbox_sensor(
     context.log.info(f"{stats.pending} pending deliveries (last seq {stats.last_seq}): requesting {run_key}")
     return dg.SensorResult(
         run_requests=[
-            dg.RunRequest(run_key=run_key, asset_selection=[WEBHOOK_EVENTS_KEY], tags={INGEST_TAG: "drain"})
+            dg.RunRequest(
+                run_key=run_key,
+                asset_selection=[WEBHOOK_EVENTS_KEY],
+                tags={INGEST_TAG: "drain", **run_tags(f"sensor {INBOX_SENSOR}", "webhook drain")},
+            )
         ],
         cursor=str(stats.last_seq),
     )
+
+
+webhook_inbox_sensor = build_inbox_sensor(InboxSensorSettings())

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from assets.core.common import core_key
+from assets.core.common import raw_key
 from assets.core.sql import transform_connection
 from assets.raw.catalog import table_spec_metadata
 from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
@@ -39,7 +39,8 @@ class WebhookIngestConfig(dg.Config):
     group_name="webhooks",
     pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
-    deps=[core_key("issues")],
+    # It reads jira_raw.issues to keep newer rows; the transforms read what it writes (their deps).
+    deps=[raw_key("issues")],
     metadata=table_spec_metadata("webhook_events"),
     description=(
         "Webhook deliveries drained from the receiver's inbox: raw events (one row per cloud_id, "

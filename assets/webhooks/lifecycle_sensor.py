@@ -11,17 +11,16 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from assets.automation import run_tags, sensor_status
 from assets.resources import JiraSecretsResource, SyncConfigResource
 from assets.webhooks.registrations import REGISTRATIONS_KEY, WebhookRegistrationsConfig
-from pipelines.config import HttpConfig
+from pipelines.config import HttpConfig, LifecycleSensorSettings, SensorSettings
 from pipelines.webhooks.client import WebhookAdminError
 from pipelines.webhooks.lifecycle import SiteWebhooks, inspect
 from pipelines.webhooks.operations import WebhookSite
 from pipelines.webhooks.sites import open_webhook_sites
 
 LIFECYCLE_SENSOR = "jira_webhook_lifecycle"
-# Refreshes are due days ahead (webhooks.refresh_before_days), so hourly ticks are plenty.
-LIFECYCLE_INTERVAL_SECONDS = 3600
 # Tags on every run this sensor asks for: the work it does (a retry finds earlier attempts), and
 # the ISO week on Jira's clock (a week that saw any run needs no extra observe run).
 WORK_TAG = "jira_sync/webhook_work"
@@ -62,7 +61,7 @@ def _request(run_key: str, work: str, week: str, action: str, sites: list[str]) 
         run_key=run_key,
         asset_selection=[REGISTRATIONS_KEY],
         run_config=dg.RunConfig(ops={_OP_NAME: WebhookRegistrationsConfig(action=action, sites=sites)}),
-        tags={WORK_TAG: work, WEEK_TAG: week},
+        tags={WORK_TAG: work, WEEK_TAG: week, **run_tags(f"sensor {LIFECYCLE_SENSOR}", f"webhooks {action}")},
     )
 
 
@@ -71,14 +70,19 @@ def _week(moment: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-@dg.sensor(
-    name=LIFECYCLE_SENSOR,
-    asset_selection=[REGISTRATIONS_KEY],
-    minimum_interval_seconds=LIFECYCLE_INTERVAL_SECONDS,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Refreshes dynamic webhooks before they expire and re-registers vanished ones (one per site).",
-)
-def webhook_lifecycle_sensor(
+def build_lifecycle_sensor(settings: SensorSettings) -> dg.SensorDefinition:
+    """The sensor, on or stopped and as often as the sync file's `automation.webhook_lifecycle` says
+    (hourly by default: refreshes are due `webhooks.refresh_before_days` ahead)."""
+    return dg.sensor(
+        name=LIFECYCLE_SENSOR,
+        asset_selection=[REGISTRATIONS_KEY],
+        minimum_interval_seconds=settings.interval_seconds,
+        default_status=sensor_status(settings),
+        description="Refreshes dynamic webhooks before they expire and re-registers vanished ones (one per site).",
+    )(lifecycle_requests)
+
+
+def lifecycle_requests(
     context: dg.SensorEvaluationContext, sync_config: SyncConfigResource, jira_secrets: JiraSecretsResource
 ) -> dg.SensorResult | dg.SkipReason:
     sync = sync_config.load()
@@ -114,3 +118,6 @@ def webhook_lifecycle_sensor(
     if not requests:
         return dg.SkipReason("; ".join(notes) or "every webhook is alive beyond the refresh window")
     return dg.SensorResult(run_requests=requests)
+
+
+webhook_lifecycle_sensor = build_lifecycle_sensor(LifecycleSensorSettings())

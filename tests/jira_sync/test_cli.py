@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import httpx
 import pytest
 
@@ -32,7 +33,9 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def test_the_demo_runs_every_asset_and_equals_the_truth(tmp_path: Path) -> None:
+def test_the_demo_runs_every_asset_and_equals_the_truth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")  # a real instance, in the temp dir
     completed = subprocess.run(
         [str(BIN / "jira-sync"), "demo", "--issues", "120", "--seed", "5", "--warehouse", "data/w.duckdb"],
@@ -70,8 +73,39 @@ def test_the_demo_runs_every_asset_and_equals_the_truth(tmp_path: Path) -> None:
     assert len([t for _s, t in checks if t == "issues"]) == 2  # both sites
     assert re.search(r"sync HTTP: [1-9]\d* requests", out)
     assert re.search(r"jira_raw\.issues\s+120$", out, re.M)
-    # the runs are in the instance of DAGSTER_HOME, and the simulator is gone
+    # every check's outcome is printed; a fresh install with no webhook traffic is no failure
+    assert re.search(r"^asset checks \(\d+ evaluated\)$", out, re.M)
+    listed = re.findall(r"^  (passed|WARN|ERROR) +(\S+) (\w+): (.*)$", out, re.M)
+    names = {name for _label, _asset, name, _text in listed}
+    assert {
+        "webhook_miss_rate",
+        "analyst_snapshot_opens",
+        "webhook_expiry",
+        "status_history_consistent",
+    } <= names
+    assert not [row for row in listed if row[0] == "ERROR"], out
+    miss_rate = next(text for _label, _asset, name, text in listed if name == "webhook_miss_rate")
+    assert miss_rate.startswith("not enough data yet: demo/acme: no webhook registered or delivered yet")
+    assert "OK: no check failed with severity ERROR" in out
+    # the runs are in the instance of DAGSTER_HOME, named after their step and tagged
     assert (tmp_path / ".dagster_home" / "storage").is_dir()
+    monkeypatch.chdir(tmp_path)  # dagster.yaml's storage paths are relative
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        runs = sorted(instance.get_runs(), key=lambda run: run.run_id)
+        assert {run.job_name for run in runs} == {
+            "main_reference_data_and_teams",
+            "main_issues_backfill",
+            "main_incremental_sweep",
+            "main_issue_census",
+            "main_transforms_webhooks_and_publish",
+        }
+        assert {run.tags["jira_sync/trigger"] for run in runs} == {"make run"}
+        backfill = next(run for run in runs if run.job_name == "main_issues_backfill")
+        assert backfill.tags["jira_sync/step"].startswith("issues backfill")
+        assert (
+            backfill.tags["dagster/asset_partition_range_start"]
+            < backfill.tags["dagster/asset_partition_range_end"]
+        )
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{served.group(1)}/_sim/health", timeout=2)
 
@@ -99,6 +133,16 @@ def test_config_check_reports_the_missing_environment_then_passes(
     out = capsys.readouterr().out
     assert "tenant acme: 1 site(s)" in out
     assert "reference_sync: tag:" in out and "cron '0 2 * * *'" in out
+    # what will run by itself, and when
+    assert re.search(
+        r"^    schedule incremental_sync_schedule +running +cron '\*/15 \* \* \* \*' UTC, next 20", out, re.M
+    )
+    assert re.search(
+        r"^    sensor +default_automation_condition_sensor +running +every 30 s: 13 derived assets", out, re.M
+    )
+    assert re.search(r"^    sensor +jira_webhook_inbox +running +every 5 s", out, re.M)
+    assert re.search(r"^    sensor +jira_webhook_lifecycle +running +every 1 h", out, re.M)
+    assert re.search(r"^    job +transforms +- +on demand", out, re.M)
     assert "environment variable JIRA_SECRET is not set" in out and "oauth.client_secret_env" in out
     assert "tenants[0].sites[0].team_sync.api_token_env" in out
 
