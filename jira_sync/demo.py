@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from jira_sync.demo_world import ConnectedDemo, DemoOptions, connected_demo
-from jira_sync.main_job import StepOutcome
+from jira_sync.main_job import CheckOutcome, StepOutcome
 from jira_sync.signals import stop_on_signals
 from jira_sync.truth_check import TableCheck, check_warehouse
 
@@ -120,11 +120,15 @@ def sync_and_check(demo: ConnectedDemo, warehouse: Path, started: float) -> int:
         outcomes = run_steps(defs, instance)
     served = demo.simulator.admin("GET", "requests")
     print_summary(outcomes, warehouse, served, time.monotonic() - started)
+    failed_checks = print_check_outcomes([check for outcome in outcomes for check in outcome.checks])
     if not all(o.success for o in outcomes):
         print("FAILED: a step failed (above); the simulator is stopped")
         return 1
     checks = check_warehouse(warehouse, demo.simulator.truth(), {s.id: s.name for s in demo.sites})
-    return print_checks(checks)
+    mismatch = print_checks(checks)
+    if failed_checks:
+        print(f"FAILED: {failed_checks} asset check(s) of severity ERROR failed (listed under asset checks)")
+    return 1 if mismatch or failed_checks else 0
 
 
 def table_counts(warehouse: Path) -> list[tuple[str, int]]:
@@ -161,6 +165,21 @@ def print_summary(outcomes: list[StepOutcome], warehouse: Path, served: dict, se
     print(f"\nrows per table in {warehouse}")
     for table, count in table_counts(warehouse):
         print(f"  {table:<40} {count:>9}")
+
+
+def print_check_outcomes(checks: list[CheckOutcome]) -> int:
+    """Every asset check the steps evaluated; returns how many failed with severity ERROR.
+
+    A WARN is a finding to look at (unlinked users, a project full of `other` types), not a failure.
+    """
+    print(f"\nasset checks ({len(checks)} evaluated)")
+    for check in sorted(checks, key=lambda c: (c.passed, c.severity != "ERROR", c.target)):
+        print(f"  {check.label:<7} {check.target}: {check.description}")
+    failed = sum(check.real_failure for check in checks)
+    warned = sum(not check.passed and not check.real_failure for check in checks)
+    if not failed:
+        print(f"OK: no check failed with severity ERROR ({warned} warning(s) above)")
+    return failed
 
 
 def print_checks(checks: list[TableCheck]) -> int:

@@ -2,7 +2,9 @@
 
 Order: reference + teams, then the issues backfill over all partitions as ONE single-run range
 run, then the incremental sweep, then the census, then everything else (transforms, webhooks,
-publish) in dependency order. Each step is a run in the instance (visible in `dagster dev`).
+publish) in dependency order. Each step is a run of a job named after it (`main_incremental_sweep`,
+...) tagged with the step and its trigger, visible in `dagster dev`; every asset check the step
+evaluated is reported with its outcome.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from assets.automation import STEP_TAG, TRIGGER_TAG
+
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 PID_TAG = "jira_sync/pid"
@@ -21,11 +25,40 @@ PID_TAG = "jira_sync/pid"
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
+TRIGGER = "make run"
+
+
 @dataclass
 class Step:
     title: str
     keys: list[dg.AssetKey]
     tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def job_name(self) -> str:
+        """`main_<title>`: the name the step's runs carry in the UI."""
+        words = "".join(c if c.isalnum() else " " for c in self.title.split("(")[0].lower()).split()
+        if words[:2] == ["issues", "backfill"]:
+            words = words[:2]
+        return "main_" + "_".join(words)
+
+
+@dataclass
+class CheckOutcome:
+    """One asset check a step evaluated."""
+
+    target: str  # asset key / check name
+    passed: bool
+    severity: str  # ERROR or WARN (what a failure means)
+    description: str
+
+    @property
+    def label(self) -> str:
+        return "passed" if self.passed else self.severity
+
+    @property
+    def real_failure(self) -> bool:
+        return not self.passed and self.severity == "ERROR"
 
 
 @dataclass
@@ -35,6 +68,7 @@ class StepOutcome:
     success: bool
     run_id: str
     http: dict[str, int]
+    checks: list[CheckOutcome] = field(default_factory=list)
     error: str | None = None
 
 
@@ -126,6 +160,32 @@ def _http_counts(result: dg.ExecuteInProcessResult) -> dict[str, int]:
     }
 
 
+def _checks(result: dg.ExecuteInProcessResult) -> list[CheckOutcome]:
+    return [
+        CheckOutcome(
+            target=f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}",
+            passed=evaluation.passed,
+            severity=evaluation.severity.value,
+            description=evaluation.description or "",
+        )
+        for evaluation in result.get_asset_check_evaluations()
+    ]
+
+
+def step_jobs(defs: dg.Definitions, steps: list[Step]) -> dg.Definitions:
+    """`defs` plus one asset job per step, so every run has a name that says what it did."""
+    jobs = [
+        dg.define_asset_job(
+            step.job_name,
+            selection=dg.AssetSelection.assets(*step.keys),
+            description=f"make run (jira-sync demo): {step.title}",
+            tags={STEP_TAG: step.title, TRIGGER_TAG: TRIGGER},
+        )
+        for step in steps
+    ]
+    return dg.Definitions.merge(defs, dg.Definitions(jobs=jobs))
+
+
 def _failure(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data.error is not None:
@@ -143,21 +203,22 @@ def run_steps(
     out: Callable[[str], None] = print,
     stop_on_failure: bool = True,
 ) -> list[StepOutcome]:
-    job = defs.resolve_implicit_global_asset_job_def()
     steps = plan_steps(defs)
+    with_jobs = step_jobs(defs, steps)
     outcomes: list[StepOutcome] = []
     for number, step in enumerate(steps, 1):
         out(f"[{number}/{len(steps)}] {step.title}: {len(step.keys)} asset(s) ...")
         started = time.monotonic()
-        result = job.execute_in_process(
+        result = with_jobs.get_job_def(step.job_name).execute_in_process(
             instance=instance,
-            asset_selection=step.keys,
             tags={**step.tags, PID_TAG: str(os.getpid())},
             raise_on_error=False,
             run_config=QUIET,
         )
         seconds = time.monotonic() - started
-        outcome = StepOutcome(step, seconds, result.success, result.run_id, _http_counts(result))
+        outcome = StepOutcome(
+            step, seconds, result.success, result.run_id, _http_counts(result), _checks(result)
+        )
         if not result.success:
             outcome.error = _failure(result)
         outcomes.append(outcome)
