@@ -6,7 +6,7 @@ import dagster as dg
 
 from assets.analytics.headline import cycle_time_headline, flow_headline
 from assets.automation import FOLLOWS_UPSTREAM
-from assets.core.common import ANALYTICS_GROUP, KINDS, analytics_key, core_key, issue_table_deps, raw_key
+from assets.core.common import ANALYTICS_GROUP, KINDS, analytics_key, core_key, issue_table_deps
 from assets.core.raw_views import create_raw_views, create_status_changes_view
 from assets.core.sql import ensure_schema, sql_file, table_metadata, transaction, transform_connection
 from assets.core.sync_mappings import load_sync_mappings
