@@ -138,7 +138,9 @@ def test_config_check_reports_the_missing_environment_then_passes(
         r"^    schedule incremental_sync_schedule +running +cron '\*/15 \* \* \* \*' UTC, next 20", out, re.M
     )
     assert re.search(
-        r"^    sensor +default_automation_condition_sensor +running +every 30 s: 13 derived assets", out, re.M
+        r"^    sensor +default_automation_condition_sensor +running +every 30 s: \d+ derived assets and \d+ checks follow",
+        out,
+        re.M,
     )
     assert re.search(r"^    sensor +jira_webhook_inbox +running +every 5 s", out, re.M)
     assert re.search(r"^    sensor +jira_webhook_lifecycle +running +every 1 h", out, re.M)
