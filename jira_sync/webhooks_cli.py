@@ -1,5 +1,5 @@
-"""`jira-sync webhooks create|list|refresh|delete`: the dynamic-webhook lifecycle by hand
-(`quarantined` / `retry-quarantined`: quarantine_cli.py).
+"""`jira-sync webhooks create|list|refresh|delete|rotate-secret`: the webhook lifecycle by hand,
+for dynamic and admin webhooks alike (`quarantined` / `retry-quarantined`: quarantine_cli.py).
 
 Exit codes: 0 every selected site is fine; 1 an operation failed on a site, a site could not be
 reached, or (`list`) a registration is missing, expired or conflicting; 2 the sync file, the
@@ -25,12 +25,18 @@ COMMANDS = {
     "list": ("observe", "show each site's webhook: ids, events, filter, expiry on Jira's clock"),
     "refresh": ("refresh", "extend each site's webhook by 30 days now"),
     "delete": ("delete", "delete this app's webhooks for the receiver URL on each site"),
+    "rotate-secret": (
+        "rotate",
+        "admin-mode sites: sign deliveries with a new secret (the old one verifies for 1 hour)",
+    ),
 }
 UNHEALTHY = {"missing", "expired", "url_conflict", "error"}
 
 
 def register(subparsers) -> None:
-    webhooks = subparsers.add_parser("webhooks", help="manage Jira's 30-day dynamic webhooks")
+    webhooks = subparsers.add_parser(
+        "webhooks", help="manage Jira webhooks (dynamic and admin) and the quarantine"
+    )
     actions = webhooks.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION")
     for name, (_action, help_text) in COMMANDS.items():
         command = actions.add_parser(name, help=help_text, description=help_text)
@@ -94,16 +100,29 @@ def run(args: argparse.Namespace) -> int:
 
 def format_table(rows: Sequence[SiteRegistration], refresh_before: timedelta) -> str:
     """A fixed-width table, then one indented line of settings and notes per site."""
-    header = ("TENANT", "SITE", "CLOUD ID", "STATUS", "ACTION", "WEBHOOKS", "EXPIRES (UTC)", "DAYS LEFT")
+    header = (
+        "TENANT",
+        "SITE",
+        "CLOUD ID",
+        "MODE",
+        "STATUS",
+        "ACTION",
+        "WEBHOOKS",
+        "EXPIRES (UTC)",
+        "DAYS LEFT",
+    )
     body = [
         (
             row.tenant_id,
             row.site_name,
             row.cloud_id,
+            row.mode,
             row.status,
             row.action,
             ",".join(map(str, row.webhook_ids)) or "-",
-            row.expires_at.strftime("%Y-%m-%d %H:%M") if row.expires_at else "-",
+            row.expires_at.strftime("%Y-%m-%d %H:%M")
+            if row.expires_at
+            else ("never" if row.mode == "admin" else "-"),
             f"{row.days_left:.1f}" if row.days_left is not None else "-",
         )
         for row in rows

@@ -317,6 +317,11 @@ class SyncConfig(StrictModel):
                 if site.auth.method == "api_token":
                     needed.append((site.auth.email_env or "", f"{prefix}.auth.email_env"))
                     needed.append((site.auth.api_token_env or "", f"{prefix}.auth.api_token_env"))
+                if site.webhook.admin_email_env and site.admin_webhook_credentials:
+                    needed.append((site.webhook.admin_email_env, f"{prefix}.webhook.admin_email_env"))
+                    needed.append(
+                        (site.webhook.admin_api_token_env or "", f"{prefix}.webhook.admin_api_token_env")
+                    )
                 if site.syncs_teams_api:
                     needed.append((site.team_sync.email_env or "", f"{prefix}.team_sync.email_env"))
                     needed.append((site.team_sync.api_token_env or "", f"{prefix}.team_sync.api_token_env"))

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from pipelines.config_fields import (
     ALL_ENTITIES,
@@ -87,18 +87,32 @@ class IssueScope(StrictModel):
 
 
 class SiteWebhook(StrictModel):
-    """The site's dynamic webhook: JQL filter (dynamic-webhook subset) and events."""
+    """The site's webhook: `dynamic` (registered by the OAuth app, 30-day expiry, JWT-signed) or
+    `admin` (registered through Jira's admin webhook API with a Jira administrator's email and
+    API token, no expiry, signed with a secret jira-sync generates); its JQL filter and events."""
 
     enabled: bool = False
+    mode: Literal["dynamic", "admin"] = "dynamic"
     jql_filter: str | None = None
     events: list[WebhookEvent] | None = None
+    # admin mode on an OAuth site: the Jira administrator whose email + API token register it
+    # (an api_token site uses its own auth.email_env / auth.api_token_env)
+    admin_email_env: EnvName = None
+    admin_api_token_env: EnvName = None
 
     @field_validator("jql_filter")
     @classmethod
-    def _filter(cls, value: str | None) -> str | None:
-        if value is not None:
+    def _filter(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # dynamic webhooks accept only a JQL subset; admin webhooks take any JQL (Jira checks it)
+        if value is not None and info.data.get("mode", "dynamic") == "dynamic":
             validate_webhook_jql(value)
         return value
+
+    @model_validator(mode="after")
+    def _admin_credentials(self) -> SiteWebhook:
+        if (self.admin_email_env is None) != (self.admin_api_token_env is None):
+            raise ValueError("write both admin_email_env and admin_api_token_env, or neither")
+        return self
 
 
 class ProjectMapping(StrictModel):
@@ -167,12 +181,35 @@ class SiteConfig(StrictModel):
             )
         if len(set(self.entities)) != len(self.entities):
             raise ValueError("entities lists an entity twice")
-        if self.webhook.enabled and self.auth.method != "oauth":
+        webhook = self.webhook
+        if webhook.enabled and webhook.mode == "dynamic" and self.auth.method != "oauth":
             raise ValueError(
-                "webhook.enabled needs auth.method: oauth (Jira lets only OAuth 2.0 apps register "
-                "dynamic webhooks); set webhook.enabled: false or switch the site to oauth"
+                "webhook.mode dynamic needs auth.method: oauth (Jira lets only OAuth 2.0 apps register "
+                "dynamic webhooks); an API-token site uses webhook.mode: admin (registered with its "
+                "email and API token, which must be a Jira administrator's)"
             )
+        if webhook.enabled and webhook.mode == "admin":
+            if not self.url:
+                raise ValueError(
+                    "webhook.mode admin registers at the site URL (/rest/webhooks/1.0/webhook); "
+                    "write url: https://<site>.atlassian.net"
+                )
+            if self.auth.method != "api_token" and webhook.admin_email_env is None:
+                raise ValueError(
+                    "webhook.mode admin needs a Jira administrator's email and API token: write "
+                    "webhook.admin_email_env and webhook.admin_api_token_env (the OAuth app cannot "
+                    "call the admin webhook API)"
+                )
         return self
+
+    @property
+    def admin_webhook_credentials(self) -> tuple[str, str] | None:
+        """Env var names (email, API token) that register this site's admin webhook, if any."""
+        if not (self.webhook.enabled and self.webhook.mode == "admin"):
+            return None
+        if self.webhook.admin_email_env and self.webhook.admin_api_token_env:
+            return self.webhook.admin_email_env, self.webhook.admin_api_token_env
+        return self.auth.email_env or "", self.auth.api_token_env or ""
 
     @property
     def syncs_teams_api(self) -> bool:

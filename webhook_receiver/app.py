@@ -28,6 +28,12 @@ def create_app(settings: ReceiverSettings) -> Starlette:
     limit = settings.max_body_bytes
     webhook_routes = [
         Route("/webhooks/jira/{tenant_id}", WebhookEndpoint(limit), methods=["POST"], name="webhook"),
+        Route(
+            "/webhooks/jira/{tenant_id}/admin/{site_name}",
+            WebhookEndpoint(limit, admin=True),
+            methods=["POST"],
+            name="admin_webhook",
+        ),
         Route("/healthz", routes.healthz, methods=["GET"], name="healthz", max_body_size=limit),
     ]
     connect_routes = [

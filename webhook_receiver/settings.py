@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -28,6 +29,7 @@ class DeclaredSite(BaseModel):
     url: str | None = None
     cloud_id: str | None = None
     webhooks_enabled: bool = True
+    webhook_mode: Literal["dynamic", "admin"] = "dynamic"
 
     @cached_property
     def normalised_url(self) -> str | None:
@@ -115,6 +117,7 @@ def settings_from_sync_config(
                     url=site.url,
                     cloud_id=site.cloud_id,
                     webhooks_enabled=site.webhook.enabled,
+                    webhook_mode=site.webhook.mode,
                 )
                 for site in tenant.sites
             ),

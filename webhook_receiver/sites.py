@@ -47,7 +47,7 @@ class ResolvedSite:
     name: str
 
 
-class _CachedLookup(Generic[K, V]):
+class CachedLookup(Generic[K, V]):
     """Values loaded in a worker thread and cached; one load in flight per key (no stampede)."""
 
     def __init__(self, load: Callable[[K], V]) -> None:
@@ -98,8 +98,8 @@ class SiteRegistry:
         def load_webhooks(key: tuple[str, str]) -> frozenset[int]:
             return frozenset(registered_webhooks(*key))
 
-        self._connected: _CachedLookup[str, dict[str, str]] = _CachedLookup(load_connected)
-        self._webhooks: _CachedLookup[tuple[str, str], frozenset[int]] = _CachedLookup(load_webhooks)
+        self._connected: CachedLookup[str, dict[str, str]] = CachedLookup(load_connected)
+        self._webhooks: CachedLookup[tuple[str, str], frozenset[int]] = CachedLookup(load_webhooks)
         # (tenant, base URL) of accepted deliveries -> (site, its recorded webhook IDs, when checked)
         self._accepted: dict[tuple[str, str], tuple[ResolvedSite, frozenset[int], float]] = {}
 

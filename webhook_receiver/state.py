@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 from pipelines.auth.oauth import AtlassianOAuthClient
 from pipelines.auth.token_store import TokenStore
+from pipelines.auth.webhook_secrets import WebhookSecretStore
 from pipelines.inbox import open_inbox
 from pipelines.inbox.registrations import WebhookRegistry
 from pipelines.inbox.store import InboxStore
+from webhook_receiver.admin_sites import AdminSites
 from webhook_receiver.inbox_writer import InboxWriter
 from webhook_receiver.logging import log
 from webhook_receiver.oauth_states import OAuthStateStore
@@ -28,6 +30,7 @@ class ReceiverState:
     inbox: InboxStore
     writer: InboxWriter
     sites: SiteRegistry
+    admin_sites: AdminSites
     webhook_registry: WebhookRegistry
     oauth_states: OAuthStateStore
     token_store: TokenStore
@@ -78,6 +81,7 @@ class ReceiverState:
                 webhook_registry.webhook_ids,
                 reload_interval=settings.lookup_reload_seconds,
             ),
+            admin_sites=AdminSites(settings.tenants, WebhookSecretStore(settings.token_dir)),
             webhook_registry=webhook_registry,
             oauth_states=OAuthStateStore(
                 settings.inbox_path,

@@ -1,10 +1,12 @@
-"""`POST /webhooks/jira/{tenant_id}`: validate a Jira delivery, commit it to the inbox, answer.
+"""`POST /webhooks/jira/{tenant_id}[/admin/{site_name}]`: validate a Jira delivery, commit it, answer.
 
 A delivery is checked in this order, and nothing is stored unless every check passes:
-declared body over the limit 413; unknown tenant 404; bearer JWT (when the app secret is
-configured) 401; content type 415; `X-Atlassian-Webhook-Identifier` / `-Retry` headers 400; body
-read beyond the limit (chunked uploads) 413; malformed JSON 400; not a `jira:issue_*` delivery 422;
-site or webhook not registered for the tenant 403. An accepted delivery is committed to the inbox
+declared body over the limit 413; unknown tenant 404 (admin: unknown admin site 404); bearer JWT
+(dynamic, when the app secret is configured) 401; content type 415;
+`X-Atlassian-Webhook-Identifier` / `-Retry` headers 400; body read beyond the limit (chunked
+uploads) 413; admin: `X-Hub-Signature` of the raw body 401; not JSON or duplicate keys 400; not a
+`jira:issue_*` delivery the drain can apply 422; site or webhook not registered for the tenant
+(admin: `issue.self` not the signing site) 403. An accepted delivery is committed to the inbox
 before the 200; if the inbox cannot be written the answer is 503, which Jira retries.
 
 This is a plain ASGI endpoint mounted in the Starlette app's router (which still matches the path,
@@ -25,6 +27,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from pipelines.inbox.events import WebhookEvent
 from pipelines.inbox.store import InboxUnavailable
+from webhook_receiver.admin_sites import UnknownAdminSite
 from webhook_receiver.logging import log
 from webhook_receiver.payloads import PayloadError, parse_payload, site_base_url
 from webhook_receiver.security import DeliveryUnauthorized
@@ -35,6 +38,7 @@ logger = logging.getLogger("webhook_receiver.webhooks")
 
 IDENTIFIER_HEADER = b"x-atlassian-webhook-identifier"
 RETRY_HEADER = b"x-atlassian-webhook-retry"
+SIGNATURE_HEADER = b"x-hub-signature"
 
 _JSON = (b"content-type", b"application/json")
 
@@ -74,10 +78,15 @@ async def _send_json(
 
 
 class WebhookEndpoint:
-    """The ASGI app behind the webhook route; `max_body_bytes` is the receiver's body limit."""
+    """The ASGI app behind a webhook route; `max_body_bytes` is the receiver's body limit.
 
-    def __init__(self, max_body_bytes: int) -> None:
+    `admin=False`: `/webhooks/jira/{tenant_id}`, dynamic webhooks (JWT, `matchedWebhookIds`).
+    `admin=True`: `/webhooks/jira/{tenant_id}/admin/{site_name}`, admin webhooks (the raw body's
+    `X-Hub-Signature` verified with the site's secret before anything parses it)."""
+
+    def __init__(self, max_body_bytes: int, *, admin: bool = False) -> None:
         self.max_body_bytes = max_body_bytes
+        self.admin = admin
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -140,7 +149,15 @@ class WebhookEndpoint:
             raise DeliveryRejected(
                 404, "unknown_tenant", f"tenant {tenant_id!r} is not in this receiver's sync file"
             )
-        if receiver.verifier is not None:
+        admin_site = None
+        if self.admin:
+            try:
+                admin_site = receiver.admin_sites.declared(tenant_id, scope["path_params"]["site_name"])
+            except UnknownAdminSite as exc:
+                raise DeliveryRejected(404, "unknown_site", str(exc)) from None
+            except SiteRejected as exc:
+                raise DeliveryRejected(403, "site_not_registered", str(exc)) from None
+        elif receiver.verifier is not None:
             try:
                 receiver.verifier.verify(_header(headers, b"authorization"))
             except DeliveryUnauthorized as exc:
@@ -171,8 +188,15 @@ class WebhookEndpoint:
             )
 
         body = await self._read_body(receive, identifier)
+        if admin_site is not None:  # the signature, on the raw bytes, before any parsing
+            try:
+                site = receiver.admin_sites.verify(
+                    tenant_id, admin_site, body, headers.get(SIGNATURE_HEADER, b"").decode("latin-1") or None
+                )
+            except DeliveryUnauthorized as exc:
+                raise DeliveryRejected(401, "unauthorized", str(exc), identifier=identifier) from None
         try:
-            payload = parse_payload(body)
+            payload = parse_payload(body, admin=admin_site is not None)
             base_url = site_base_url(payload.issue.self_url)
         except PayloadError as exc:
             error = "malformed_json" if exc.status == 400 else "invalid_payload"
@@ -180,12 +204,25 @@ class WebhookEndpoint:
         except ValueError as exc:
             raise DeliveryRejected(422, "invalid_payload", str(exc), identifier=identifier) from None
 
-        site = receiver.sites.recently_accepted(tenant_id, base_url, payload.matched_webhook_ids)
-        if site is None:
-            try:
-                site = await receiver.sites.authorize(tenant_id, base_url, payload.matched_webhook_ids)
-            except SiteRejected as exc:
-                raise DeliveryRejected(403, "site_not_registered", str(exc), identifier=identifier) from None
+        if admin_site is not None:
+            if base_url != admin_site.normalised_url:
+                raise DeliveryRejected(
+                    403,
+                    "site_not_registered",
+                    f"issue.self names {base_url}, not site {admin_site.name} ({admin_site.normalised_url}) "
+                    "whose secret signed it",
+                    identifier=identifier,
+                )
+        else:
+            matched = payload.matched_webhook_ids or []
+            site = receiver.sites.recently_accepted(tenant_id, base_url, matched)
+            if site is None:
+                try:
+                    site = await receiver.sites.authorize(tenant_id, base_url, matched)
+                except SiteRejected as exc:
+                    raise DeliveryRejected(
+                        403, "site_not_registered", str(exc), identifier=identifier
+                    ) from None
 
         return WebhookEvent(
             tenant_id=tenant_id,

@@ -1,4 +1,5 @@
-"""Keeps every site's 30-day dynamic webhook alive: refresh before expiry, re-register if it vanished.
+"""Keeps every site's webhook alive: a dynamic one refreshed before its 30-day expiry, any one
+re-registered if it vanished (admin webhooks never expire: only vanished or changed ones get a run).
 
 Each tick lists the app's webhooks per site (cheap GETs, short timeouts; no warehouse access) and
 asks for a `jira.webhook_registrations` run only when a site needs one. Run keys name the work
@@ -15,6 +16,7 @@ from assets.automation import run_tags, sensor_status
 from assets.resources import JiraSecretsResource, SyncConfigResource
 from assets.webhooks.registrations import REGISTRATIONS_KEY, WebhookRegistrationsConfig
 from pipelines.config import HttpConfig, LifecycleSensorSettings, SensorSettings
+from pipelines.webhooks.admin_lifecycle import AdminSiteWebhooks, inspect_admin
 from pipelines.webhooks.client import WebhookAdminError
 from pipelines.webhooks.lifecycle import SiteWebhooks, inspect
 from pipelines.webhooks.operations import WebhookSite
@@ -48,6 +50,16 @@ def plan_site(site: WebhookSite, state: SiteWebhooks, refresh_before: timedelta)
     return None
 
 
+def plan_admin_site(site: WebhookSite, state: AdminSiteWebhooks) -> tuple[str, str] | None:
+    """Admin webhooks never expire: only a vanished webhook or extra ones need a run."""
+    if state.current is None:
+        return f"register:{site.cloud_id}:{datetime.now(UTC):%Y-%m-%d}", "no admin webhook is registered"
+    if state.extras or not state.current.matches(site.spec):
+        ids = ",".join(str(w.id) for w in state.ours)
+        return f"cleanup:{site.cloud_id}:{ids}", f"admin webhooks {ids} differ from the sync file"
+    return None
+
+
 def _run_key(instance: dg.DagsterInstance, work: str) -> str | None:
     """`work` the first time; `work:retryN` once earlier runs finished without fixing it; None while one runs."""
     runs = instance.get_runs(filters=dg.RunsFilter(tags={WORK_TAG: work}))
@@ -78,7 +90,7 @@ def build_lifecycle_sensor(settings: SensorSettings) -> dg.SensorDefinition:
         asset_selection=[REGISTRATIONS_KEY],
         minimum_interval_seconds=settings.interval_seconds,
         default_status=sensor_status(settings),
-        description="Refreshes dynamic webhooks before they expire and re-registers vanished ones (one per site).",
+        description="Refreshes dynamic webhooks before they expire and re-registers vanished ones, dynamic or admin (one per site).",
     )(lifecycle_requests)
 
 
@@ -94,19 +106,25 @@ def lifecycle_requests(
         notes += [str(problem) for problem in selected.problems]
         for site in selected.sites:
             try:
-                state = inspect(site.client, site.spec)
+                if site.admin is not None:
+                    planned = plan_admin_site(site, inspect_admin(site.admin.client, site.spec))
+                    state, jira_now = None, jira_now or datetime.now(UTC)  # admin webhooks keep no Jira clock
+                else:
+                    assert site.client is not None
+                    state = inspect(site.client, site.spec)
+                    jira_now = state.jira_now
+                    planned = plan_site(site, state, refresh_before)
             except WebhookAdminError as exc:
                 notes.append(str(exc))
                 continue
-            jira_now = state.jira_now
-            planned = plan_site(site, state, refresh_before)
             if planned is None:
                 continue
             work, reason = planned
             run_key = _run_key(context.instance, work)
             if run_key is not None:
                 context.log.info(f"{site.label}: {reason}: requesting {run_key}")
-                requests.append(_request(run_key, work, _week(state.jira_now), "reconcile", [site.site_name]))
+                week = _week(state.jira_now if state is not None else datetime.now(UTC))
+                requests.append(_request(run_key, work, week, "reconcile", [site.site_name]))
     if not requests and (jira_now is not None or notes):
         # At least one run a week records every site's state (failures included: a site that
         # cannot be listed shows as ERROR), so the registrations check is current.

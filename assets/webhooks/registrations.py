@@ -36,6 +36,7 @@ CREATE OR REPLACE TABLE jira.webhook_registrations (
     action VARCHAR NOT NULL,
     jira_time TIMESTAMPTZ,
     detail VARCHAR NOT NULL,
+    mode VARCHAR NOT NULL,
     PRIMARY KEY (tenant_id, site_name)
 );
 """
@@ -44,7 +45,7 @@ CREATE OR REPLACE TABLE jira.webhook_registrations (
 class WebhookRegistrationsConfig(dg.Config):
     """What a materialization does to the selected sites; every other enabled site is observed."""
 
-    action: Literal["reconcile", "observe", "refresh", "delete"] = "reconcile"
+    action: Literal["reconcile", "observe", "refresh", "delete", "rotate"] = "reconcile"
     sites: list[str] = []  # site names from the sync file; empty = every webhook-enabled site
     replace_url: bool = False  # reconcile: delete this app's webhooks for another URL first
 
@@ -149,7 +150,7 @@ def write_registrations(con: duckdb.DuckDBPyConnection, rows: list[SiteRegistrat
     try:
         con.execute(_TABLE_DDL)
         con.executemany(
-            "INSERT INTO jira.webhook_registrations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO jira.webhook_registrations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     r.tenant_id,
@@ -165,6 +166,7 @@ def write_registrations(con: duckdb.DuckDBPyConnection, rows: list[SiteRegistrat
                     r.action,
                     r.jira_now,
                     r.detail,
+                    r.mode,
                 )
                 for r in rows
             ],

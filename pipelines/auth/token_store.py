@@ -9,11 +9,7 @@ new access token is handed out. So concurrent runs never burn a refresh token.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,11 +20,10 @@ from pipelines.auth.oauth import (
     ReconnectRequired,
     TokenSet,
 )
+from pipelines.auth.private_files import locked, write_private_json
 
 # Refresh this long before expiry so a token never dies in the middle of a page request.
 REFRESH_MARGIN_SECONDS = 300.0
-_THREAD_LOCKS: dict[Path, threading.Lock] = {}
-_THREAD_LOCKS_GUARD = threading.Lock()
 
 
 def reconnect_message(tenant_id: str, site_names: list[str], reason: str) -> str:
@@ -124,49 +119,14 @@ class TokenStore:
             ) from None
 
     def _write(self, tenant_id: str, token_set: TokenSet, sites: list[AccessibleSite]) -> None:
-        self._ensure_dir()
-        target = self.path(tenant_id)
         document = {
             "tenant_id": tenant_id,
             "updated_at": datetime.now(UTC).isoformat(),
             "tokens": token_set.to_json(),
             "sites": [s.to_json() for s in sites],
         }
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(document, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-            raise
-        dir_fd = os.open(self.token_dir, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_private_json(self.path(tenant_id), document)
 
-    def _ensure_dir(self) -> None:
-        self.token_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if self.token_dir.stat().st_mode & 0o077:
-            os.chmod(self.token_dir, 0o700)
-
-    @contextlib.contextmanager
-    def _locked(self, tenant_id: str) -> Iterator[None]:
-        """Exclusive across threads (threading.Lock) and processes (flock on the lock file)."""
-        self._ensure_dir()
-        lock_path = self.path(tenant_id).with_suffix(".lock")
-        with _THREAD_LOCKS_GUARD:
-            thread_lock = _THREAD_LOCKS.setdefault(lock_path.resolve(), threading.Lock())
-        with thread_lock:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-                os.close(fd)
+    def _locked(self, tenant_id: str) -> contextlib.AbstractContextManager[None]:
+        """Exclusive across threads and processes (flock on `<tenant>.lock`)."""
+        return locked(self.path(tenant_id).with_suffix(".lock"))

@@ -1,4 +1,6 @@
-"""From the sync file to webhook-enabled sites ready to call (cloud ID, OAuth bearer, wanted spec)."""
+"""From the sync file to webhook-enabled sites ready to call: cloud ID, wanted spec, and a client
+(the OAuth bearer for a dynamic webhook; a Jira admin's email + API token and the secret store for
+an admin webhook)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,14 @@ from dataclasses import dataclass, field
 
 from pipelines.auth.oauth import AtlassianOAuthClient
 from pipelines.auth.token_store import REFRESH_MARGIN_SECONDS, TokenStore
+from pipelines.auth.webhook_secrets import WebhookSecretStore
 from pipelines.config import HttpConfig, SiteConfig, SyncConfig, TenantConfig
+from pipelines.jira.auth import ApiTokenBasicAuth
 from pipelines.jira.client import JiraHttp
 from pipelines.jira.runtime import describe_failure, oauth_client, resolve_sites
+from pipelines.webhooks.admin_client import AdminWebhookClient
 from pipelines.webhooks.client import DynamicWebhookClient
-from pipelines.webhooks.operations import SiteRegistration, WebhookSite
+from pipelines.webhooks.operations import AdminWebhookAccess, SiteRegistration, WebhookSite
 from pipelines.webhooks.settings import webhook_spec
 
 # A margin longer than any token's life: `access_token` then refreshes whatever our clock says.
@@ -136,17 +141,47 @@ def open_webhook_sites(
         )
     http = JiraHttp(http_config or config.http)
     store = TokenStore(config.oauth.token_dir)
-    client = oauth_client(config, environ) if resolved.sites else None
+    secrets = WebhookSecretStore(config.oauth.token_dir)
+    dynamic = [r for r in resolved.sites if r.config.webhook.mode == "dynamic"]
+    client = oauth_client(config, environ) if dynamic else None
     for runtime in resolved.sites:
+        spec = specs[(runtime.tenant_id, runtime.name)]
+        label = f"{runtime.name} (tenant {runtime.tenant_id})"
+        if runtime.config.webhook.mode == "admin":
+            email_env, token_env = runtime.config.admin_webhook_credentials or ("", "")
+            email, token = environ.get(email_env), environ.get(token_env)
+            if not (email and token and runtime.url):
+                result.problems.append(
+                    SiteProblem(
+                        runtime.tenant_id,
+                        runtime.name,
+                        f"admin webhooks are registered with a Jira administrator's email and API token: "
+                        f"set {email_env} and {token_env}",
+                        url=spec.url,
+                        events=spec.events,
+                        jql_filter=spec.jql_filter,
+                    )
+                )
+                continue
+            admin = AdminWebhookAccess(
+                client=AdminWebhookClient(
+                    site_label=label, site_url=runtime.url, auth=ApiTokenBasicAuth(email, token), http=http
+                ),
+                secrets=secrets,
+            )
+            result.sites.append(
+                WebhookSite(runtime.tenant_id, runtime.name, runtime.cloud_id, spec, admin=admin)
+            )
+            continue
         granted = next((s.scopes for s in store.sites(runtime.tenant_id) if s.id == runtime.cloud_id), None)
         result.sites.append(
             WebhookSite(
                 tenant_id=runtime.tenant_id,
                 site_name=runtime.name,
                 cloud_id=runtime.cloud_id,
-                spec=specs[(runtime.tenant_id, runtime.name)],
+                spec=spec,
                 client=DynamicWebhookClient(
-                    site_label=f"{runtime.name} (tenant {runtime.tenant_id})",
+                    site_label=label,
                     api_base_url=runtime.api_base_url,
                     access_token=TokenStoreBearer(store, runtime.tenant_id, client),
                     http=http,

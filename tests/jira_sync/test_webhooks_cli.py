@@ -48,6 +48,7 @@ def test_lifecycle_from_the_command_line(stack, cli):
         "SITE",
         "CLOUD",
         "ID",
+        "MODE",
         "STATUS",
         "ACTION",
         "WEBHOOKS",
@@ -58,7 +59,15 @@ def test_lifecycle_from_the_command_line(stack, cli):
     ]
     [webhook] = stack.list_webhooks("acme")
     row = out.splitlines()[1].split()
-    assert row[:6] == ["acme", "acme", stack.sim.cloud_ids["acme"], "active", "created", str(webhook["id"])]
+    assert row[:7] == [
+        "acme",
+        "acme",
+        stack.sim.cloud_ids["acme"],
+        "dynamic",
+        "active",
+        "created",
+        str(webhook["id"]),
+    ]
     assert row[-1] == "30.0"
     assert f"url {stack.callback_url()}" in out and "filter 'project != null'" in out
     assert _recorded(stack) == {webhook["id"]}  # the receiver accepts this webhook's deliveries

@@ -178,7 +178,24 @@ def test_webhooks_need_oauth(tmp_path: Path) -> None:
     text = MINIMAL + (
         "        auth: {method: api_token, email_env: E, api_token_env: T}\n        webhook: {enabled: true}\n"
     )
-    assert "webhook.enabled needs auth.method: oauth" in error_of(write(tmp_path, text))
+    message = error_of(write(tmp_path, text))
+    assert "webhook.mode dynamic needs auth.method: oauth" in message and "webhook.mode: admin" in message
+
+
+def test_admin_webhooks_take_any_jql_and_need_a_url_and_admin_credentials(tmp_path: Path) -> None:
+    api_token = "        auth: {method: api_token, email_env: E, api_token_env: T}\n"
+    admin = "        webhook: {enabled: true, mode: admin, jql_filter: 'priority = High ORDER BY key'}\n"
+    config = load_sync_config(write(tmp_path, MINIMAL + api_token + admin))
+    site = config.tenants[0].sites[0]
+    assert site.admin_webhook_credentials == ("E", "T")
+    oauth = MINIMAL + "        webhook: {enabled: true, mode: admin}\n"
+    assert "webhook.admin_email_env and webhook.admin_api_token_env" in error_of(write(tmp_path, oauth))
+    with_admin = MINIMAL + (
+        "        webhook: {enabled: true, mode: admin, admin_email_env: AE, admin_api_token_env: AT}\n"
+    )
+    config = load_sync_config(write(tmp_path, with_admin))
+    assert config.tenants[0].sites[0].admin_webhook_credentials == ("AE", "AT")
+    assert ("AE", "tenants[0].sites[0].webhook.admin_email_env") in config.required_environment()
 
 
 def test_missing_file_says_what_to_do(tmp_path: Path) -> None:

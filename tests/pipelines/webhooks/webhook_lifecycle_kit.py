@@ -51,6 +51,7 @@ class Stack:
     receiver_url: str
     scopes: list[str]
     sites: dict[str, dict] = field(default_factory=dict)
+    extra_environ: dict[str, str] = field(default_factory=dict)  # e.g. an API-token site's credentials
 
     @property
     def sync_file(self) -> Path:
@@ -70,6 +71,7 @@ class Stack:
             "JIRA_CLIENT_ID": self.sim.client_id,
             "JIRA_SECRET": self.sim.client_secret,
             "JIRA_REDIRECT_URI": REDIRECT_URI,
+            **self.extra_environ,
         }
 
     def config(self) -> SyncConfig:
