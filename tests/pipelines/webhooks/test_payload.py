@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 import orjson
 import pytest
@@ -101,3 +102,14 @@ def test_integers_beyond_64_bits_are_refused() -> None:
     body = _with(lambda b: b["issue"]["fields"].__setitem__("customfield_10016", 2**70))
     status, message = _problems(body)
     assert status == 422 and "64-bit" in message
+
+
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "webhook_deliveries"
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.json")), ids=lambda path: path.name)
+def test_the_delivery_corpus_passes_the_check_of_its_kind(path: Path) -> None:
+    kind = IssueDelivery if path.name.startswith("admin-") else DynamicIssueDelivery
+    delivery = parse_delivery(path.read_bytes(), kind)
+    assert (delivery.matched_webhook_ids is None) == path.name.startswith("admin-")
+    assert delivery.issue.key.startswith("CORP-")
