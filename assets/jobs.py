@@ -12,11 +12,11 @@ import warnings
 import dagster as dg
 
 from assets.automation import STEP_TAG, run_tags
+from assets.main_steps import ISSUES_BACKFILL_JOB, main_step_jobs
 from pipelines.config import JobConfig, SyncConfig, SyncConfigError
 
-# Launch this job over a partition range (UI "Materialize" > range, or `dagster job backfill`) to
-# import history: the issues assets' single-run backfill policy makes a range one run.
-ISSUES_BACKFILL_JOB = "issues_backfill"
+# Launch `issues_backfill` over a partition range (UI "Materialize" > range, or `dagster job
+# backfill`) to import history: the issues assets' single-run backfill policy makes a range one run.
 ISSUES_BACKFILL_SELECTION = 'key:"jira_raw/issues" or key:"jira_raw/issue_changelog"'
 SELECTION_EXAMPLES = (
     "'group:jira_raw', 'key:\"jira_raw/issue_updates\"+', 'tag:\"jira_sync/kind\"=\"reference\"'"
@@ -24,7 +24,8 @@ SELECTION_EXAMPLES = (
 
 
 def build_job_definitions(config: SyncConfig, assets: dg.Definitions) -> dg.Definitions:
-    """One asset job per `jobs[i]`, a schedule for each job with a `cron`, and the backfill job.
+    """One asset job per `jobs[i]`, a schedule for each job with a `cron`, the backfill job and the
+    main job's steps (`assets.main_steps`).
 
     `assets` are every area's definitions with their resources bound.
     """
@@ -47,6 +48,9 @@ def build_job_definitions(config: SyncConfig, assets: dg.Definitions) -> dg.Defi
             )
         )
         names.add(ISSUES_BACKFILL_JOB)
+    for main_job in main_step_jobs(graph):
+        jobs.append(main_job)
+        names.add(main_job.name)
 
     for index, job in enumerate(config.jobs):
         if job.name in names:
@@ -55,7 +59,8 @@ def build_job_definitions(config: SyncConfig, assets: dg.Definitions) -> dg.Defi
                 [
                     (
                         f"jobs[{index}].name",
-                        f"{job.name!r} is the name of the built-in issues backfill job; rename it",
+                        f"{job.name!r} is the name of a built-in job (the issues backfill or a step of "
+                        "the main job); rename it",
                     )
                 ],
             )

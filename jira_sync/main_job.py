@@ -2,9 +2,9 @@
 
 Order: reference + teams, then the issues backfill over all partitions as ONE single-run range
 run, then the incremental sweep, then the census, then everything else (transforms, webhooks,
-publish) in dependency order. Each step is a run of a job named after it (`main_incremental_sweep`,
-...) tagged with the step and its trigger, visible in `dagster dev`; every asset check the step
-evaluated is reported with its outcome.
+publish) in dependency order. Each step is a run of the definitions' job for it
+(`assets.main_steps`: `main_incremental_sweep`, ...) tagged with the step and its trigger, visible
+in `dagster dev`; every asset check the step evaluated is reported with its outcome.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from assets.automation import STEP_TAG, TRIGGER_TAG
+from assets.main_steps import ISSUES_BACKFILL_JOB, main_steps
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -31,16 +32,9 @@ TRIGGER = "make run"
 @dataclass
 class Step:
     title: str
+    job_name: str  # a job of the definitions (assets.main_steps)
     keys: list[dg.AssetKey]
     tags: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def job_name(self) -> str:
-        """`main_<title>`: the name the step's runs carry in the UI."""
-        words = "".join(c if c.isalnum() else " " for c in self.title.split("(")[0].lower()).split()
-        if words[:2] == ["issues", "backfill"]:
-            words = words[:2]
-        return "main_" + "_".join(words)
 
 
 @dataclass
@@ -72,39 +66,21 @@ class StepOutcome:
     error: str | None = None
 
 
-def _raw(*tables: str) -> set[dg.AssetKey]:
-    return {dg.AssetKey(["jira_raw", t]) for t in tables}
-
-
 def plan_steps(defs: dg.Definitions) -> list[Step]:
-    """The main job's steps over the materializable assets these definitions have."""
+    """The main job's steps (`assets.main_steps`); the backfill step covers every month, as one run."""
     graph = defs.resolve_asset_graph()
-    todo = {node.key for node in graph.asset_nodes if node.is_materializable}
-
-    def take(keys: set[dg.AssetKey]) -> list[dg.AssetKey]:
-        chosen = sorted(keys & todo, key=lambda k: k.to_user_string())
-        todo.difference_update(chosen)
-        return chosen
-
-    reference = dg.AssetSelection.tag("jira_sync/kind", "reference").resolve(graph)
-    steps = [Step("reference data and teams", take(set(reference)))]
-    issue_keys = take(_raw("issues", "issue_changelog"))
-    if issue_keys:
-        partitions = graph.get(issue_keys[0]).partitions_def
-        assert partitions is not None
-        first, last = partitions.get_first_partition_key(), partitions.get_last_partition_key()
-        count = len(partitions.get_partition_keys())
-        steps.append(
-            Step(
-                f"issues backfill {first[:7]}..{last[:7]} ({count} monthly partitions, one run)",
-                issue_keys,
-                {RANGE_START_TAG: str(first), RANGE_END_TAG: str(last)},
-            )
-        )
-    steps.append(Step("incremental sweep", take(_raw("issue_updates"))))
-    steps.append(Step("issue census", take(_raw("issue_deletions", "project_access"))))
-    steps.append(Step("transforms, webhooks and publish", take(set(todo))))
-    return [step for step in steps if step.keys]
+    steps = []
+    for step in main_steps(graph):
+        title, tags = step.title, {}
+        if step.job_name == ISSUES_BACKFILL_JOB:
+            partitions = graph.get(step.keys[0]).partitions_def
+            assert partitions is not None
+            first, last = partitions.get_first_partition_key(), partitions.get_last_partition_key()
+            count = len(partitions.get_partition_keys())
+            title = f"issues backfill {first[:7]}..{last[:7]} ({count} monthly partitions, one run)"
+            tags = {RANGE_START_TAG: str(first), RANGE_END_TAG: str(last)}
+        steps.append(Step(title, step.job_name, list(step.keys), {**tags, STEP_TAG: title}))
+    return steps
 
 
 def release_stale_pool_slots(instance: dg.DagsterInstance) -> list[str]:
@@ -172,20 +148,6 @@ def _checks(result: dg.ExecuteInProcessResult) -> list[CheckOutcome]:
     ]
 
 
-def step_jobs(defs: dg.Definitions, steps: list[Step]) -> dg.Definitions:
-    """`defs` plus one asset job per step, so every run has a name that says what it did."""
-    jobs = [
-        dg.define_asset_job(
-            step.job_name,
-            selection=dg.AssetSelection.assets(*step.keys),
-            description=f"make run (jira-sync demo): {step.title}",
-            tags={STEP_TAG: step.title, TRIGGER_TAG: TRIGGER},
-        )
-        for step in steps
-    ]
-    return dg.Definitions.merge(defs, dg.Definitions(jobs=jobs))
-
-
 def _failure(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data.error is not None:
@@ -204,14 +166,13 @@ def run_steps(
     stop_on_failure: bool = True,
 ) -> list[StepOutcome]:
     steps = plan_steps(defs)
-    with_jobs = step_jobs(defs, steps)
     outcomes: list[StepOutcome] = []
     for number, step in enumerate(steps, 1):
         out(f"[{number}/{len(steps)}] {step.title}: {len(step.keys)} asset(s) ...")
         started = time.monotonic()
-        result = with_jobs.get_job_def(step.job_name).execute_in_process(
+        result = defs.get_job_def(step.job_name).execute_in_process(
             instance=instance,
-            tags={**step.tags, PID_TAG: str(os.getpid())},
+            tags={**step.tags, TRIGGER_TAG: TRIGGER, PID_TAG: str(os.getpid())},
             raise_on_error=False,
             run_config=QUIET,
         )

@@ -225,10 +225,27 @@ def test_a_bad_job_selection_names_the_file_and_the_key(tmp_path: Path, select: 
     assert "group:jira_raw" in message  # says what to write instead
 
 
-def test_a_job_may_not_take_the_backfill_jobs_name(tmp_path: Path) -> None:
-    jobs = f"jobs:\n  - name: {ISSUES_BACKFILL_JOB}\n    select: 'group:jira_raw'\n"
-    with pytest.raises(SyncConfigError, match=r"jobs\[0\]\.name: .*built-in issues backfill job"):
+@pytest.mark.parametrize("name", [ISSUES_BACKFILL_JOB, "main_incremental_sweep"])
+def test_a_job_may_not_take_a_built_in_jobs_name(tmp_path: Path, name: str) -> None:
+    jobs = f"jobs:\n  - name: {name}\n    select: 'group:jira_raw'\n"
+    with pytest.raises(SyncConfigError, match=r"jobs\[0\]\.name: .*name of a built-in job"):
         build_definitions(small_config(tmp_path, "issues", jobs=jobs))
+
+
+def test_the_main_jobs_steps_are_jobs_of_the_definitions(tmp_path: Path) -> None:
+    repo = build_definitions(small_config(tmp_path, "issues, projects, users")).get_repository_def()
+    steps = {
+        name: {k.to_user_string() for k in repo.get_job(name).asset_layer.executable_asset_keys}
+        for name in ("main_reference_data_and_teams", "main_incremental_sweep", "main_issue_census")
+    }
+    assert steps["main_incremental_sweep"] == {"jira_raw/issue_updates"}
+    assert steps["main_issue_census"] == {"jira_raw/issue_deletions", "jira_raw/project_access"}
+    assert "jira_raw/users" in steps["main_reference_data_and_teams"]
+    rest = {
+        k.to_user_string()
+        for k in repo.get_job("main_transforms_webhooks_and_publish").asset_layer.executable_asset_keys
+    }
+    assert "publish/analyst_snapshot" in rest and not any(k.startswith("jira_raw/issue") for k in rest)
 
 
 def test_secrets_are_env_vars_resolved_at_run_time_not_values(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -94,13 +94,13 @@ def test_the_demo_runs_every_asset_and_equals_the_truth(
         runs = sorted(instance.get_runs(), key=lambda run: run.run_id)
         assert {run.job_name for run in runs} == {
             "main_reference_data_and_teams",
-            "main_issues_backfill",
+            "issues_backfill",
             "main_incremental_sweep",
             "main_issue_census",
             "main_transforms_webhooks_and_publish",
         }
         assert {run.tags["jira_sync/trigger"] for run in runs} == {"make run"}
-        backfill = next(run for run in runs if run.job_name == "main_issues_backfill")
+        backfill = next(run for run in runs if run.job_name == "issues_backfill")
         assert backfill.tags["jira_sync/step"].startswith("issues backfill")
         assert (
             backfill.tags["dagster/asset_partition_range_start"]
