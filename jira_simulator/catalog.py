@@ -63,6 +63,12 @@ RESOLUTIONS = [
     ("10003", "Cannot Reproduce", "All attempts at reproducing this issue failed."),
 ]
 DEFAULT_PRIORITY_NAME = "Medium"
+# The options of the Severity select field (customfield_10060), as issues carry them.
+SEVERITIES = (
+    {"value": "Sev 1", "id": "10100"},
+    {"value": "Sev 2", "id": "10101"},
+    {"value": "Sev 3", "id": "10102"},
+)
 
 
 def standard_statuses() -> dict[str, Status]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from jira_simulator import catalog
 from jira_simulator.agile_generator import add_agile
+from jira_simulator.catalog import SEVERITIES
 from jira_simulator.furnishing import furnish
 from jira_simulator.history import STORY_POINTS_FIELD, HistoryWriter
 from jira_simulator.model import (
@@ -881,11 +882,6 @@ class SiteGenerator:
         site.issue_ids_by_key[new_key] = issue.id
 
 
-SEVERITIES = (
-    {"value": "Sev 1", "id": "10100"},
-    {"value": "Sev 2", "id": "10101"},
-    {"value": "Sev 3", "id": "10102"},
-)
 COMMENTS = (
     "Looks good to me.",
     "Can you add steps to reproduce?",

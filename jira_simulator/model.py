@@ -74,6 +74,7 @@ class Component:
     id: str
     name: str
     description: str = ""
+    lead_account_id: str | None = None  # the component lead, who is assigned its new issues
 
 
 @dataclass
@@ -270,6 +271,43 @@ class AdminWebhook:
 
 
 @dataclass
+class SharePermission:
+    """Who a filter or dashboard is shared with (`type`: global | loggedin | group | project |
+    projectRole | user) and the group, project, role or account it names."""
+
+    id: int
+    type: str
+    group_id: str | None = None
+    project_id: str | None = None
+    role_id: int | None = None
+    account_id: str | None = None
+
+
+@dataclass
+class Filter:
+    id: str
+    name: str
+    owner_account_id: str
+    jql: str
+    description: str = ""
+    share_permissions: list[SharePermission] = field(default_factory=list)
+    edit_permissions: list[SharePermission] = field(default_factory=list)
+    favourited_by: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Dashboard:
+    id: str
+    name: str
+    owner_account_id: str | None  # None: the system dashboard
+    description: str = ""
+    share_permissions: list[SharePermission] = field(default_factory=list)
+    edit_permissions: list[SharePermission] = field(default_factory=list)
+    favourited_by: set[str] = field(default_factory=set)
+    system: bool = False
+
+
+@dataclass
 class Site:
     cloud_id: str
     name: str  # served at /site/<name>
@@ -290,6 +328,8 @@ class Site:
     workflows: dict[str, Workflow] = field(default_factory=dict)  # by id
     agile: Agile = field(default_factory=Agile)  # Jira Software boards and sprints
     deleted_worklogs: list[DeletedWorklog] = field(default_factory=list)  # in deletion order
+    filters: dict[str, Filter] = field(default_factory=dict)  # by id
+    dashboards: dict[str, Dashboard] = field(default_factory=dict)  # by id
     next_issue_id: int = 10000
     next_history_id: int = 100000
     next_comment_id: int = 10000

@@ -7,7 +7,7 @@ gateway callers get gateway URLs. Keys whose value Jira's schema does not allow 
 (e.g. a hidden `emailAddress`, a change item's `from`) are omitted rather than set to null.
 
 One `Renderer` serves one request: its concept renderers (`users`, `access`, `config`, `projects`,
-`changelog`, `work`, `issues`) share the request's context and cache the small shared objects
+`changelog`, `work`, `issues`, `sharing`) share the request's context and cache the small shared objects
 (users, statuses, types) they render, which matters when a page holds 100 issues with their
 changelogs.
 """
@@ -30,6 +30,7 @@ from jira_simulator.render.fields import (
 )
 from jira_simulator.render.issues import IssueRenderer
 from jira_simulator.render.projects import ProjectRenderer
+from jira_simulator.render.sharing import SharingRenderer
 from jira_simulator.render.users import UserRenderer
 from jira_simulator.render.work import WorkRenderer, duration_text
 
@@ -48,6 +49,7 @@ class Renderer(RenderContext):
         self.changelog = ChangelogRenderer(self, self.users)
         self.work = WorkRenderer(self, self.users)
         self.issues = IssueRenderer(self, self.users, self.config, self.projects, self.changelog, self.work)
+        self.sharing = SharingRenderer(self, self.users, self.access, self.config)
 
 
 __all__ = [

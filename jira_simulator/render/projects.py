@@ -95,17 +95,31 @@ class ProjectRenderer:
             body[f"{state}Date"] = self.context.ts(at_ms)
 
     def component(self, project: Project, component: Component) -> dict[str, Any]:
-        return {
+        """`ProjectComponent`: a component with a lead assigns its issues to the lead
+        (`COMPONENT_LEAD`, as Airbyte's capture shows `lead`, `assignee`, `realAssignee`)."""
+        body: dict[str, Any] = {
             "self": f"{self.context.base}/component/{component.id}",
             "id": component.id,
             "name": component.name,
             "description": component.description,
-            "assigneeType": "PROJECT_DEFAULT",
-            "realAssigneeType": "PROJECT_DEFAULT",
-            "isAssigneeTypeValid": False,
-            "project": project.key,
-            "projectId": int(project.id),
         }
+        lead = self.context.world.users.get(component.lead_account_id or "")
+        if lead is not None:
+            rendered = self.users.user(lead)
+            body.update(
+                lead=rendered,
+                assigneeType="COMPONENT_LEAD",
+                assignee=rendered,
+                realAssigneeType="COMPONENT_LEAD",
+                realAssignee=rendered,
+                isAssigneeTypeValid=True,
+            )
+        else:
+            body.update(
+                assigneeType="PROJECT_DEFAULT", realAssigneeType="PROJECT_DEFAULT", isAssigneeTypeValid=False
+            )
+        body.update(project=project.key, projectId=int(project.id))
+        return body
 
     def component_ref(self, component: Component) -> dict[str, Any]:
         """A component as an issue's `components` field embeds it."""

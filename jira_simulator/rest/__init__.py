@@ -4,7 +4,28 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from jira_simulator.rest import changelog, groups, issues, metadata, projects, search, users, watchers, work
+from jira_simulator.rest import (
+    changelog,
+    components,
+    dashboards,
+    fields,
+    filters,
+    groups,
+    instance,
+    issues,
+    links,
+    metadata,
+    permissions,
+    project_settings,
+    projects,
+    roles,
+    schemes,
+    search,
+    users,
+    watchers,
+    work,
+    workflows,
+)
 
 
 def routes() -> list[BaseRoute]:
@@ -16,7 +37,18 @@ def routes() -> list[BaseRoute]:
         *changelog.routes(),
         *work.routes(),
         *metadata.routes(),
+        *fields.routes(),
+        *project_settings.routes(),
         *projects.routes(),
         *users.routes(),
         *groups.routes(),
+        *components.routes(),
+        *workflows.routes(),
+        *schemes.routes(),
+        *permissions.routes(),
+        *roles.routes(),
+        *filters.routes(),
+        *dashboards.routes(),
+        *instance.routes(),
+        *links.routes(),
     ]

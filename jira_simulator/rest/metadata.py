@@ -1,5 +1,5 @@
-"""Site configuration: issue types, statuses, categories, priorities, resolutions, fields, roles,
-workflows, project types and categories, and `serverInfo`."""
+"""Site configuration: issue types, statuses, categories, priorities, resolutions, fields, project
+types and categories, and `serverInfo`."""
 
 from __future__ import annotations
 
@@ -11,15 +11,13 @@ from starlette.routing import Route
 
 from jira_simulator.errors import JiraError
 from jira_simulator.model import STATUS_CATEGORIES, IssueType, Status
-from jira_simulator.render import FIELDS, field_body, project_categories
+from jira_simulator.render import project_categories
 from jira_simulator.rest.common import (
     MANAGE_CONFIGURATION,
-    MANAGE_PROJECT,
     READ_WORK,
     RestCall,
     page_bean,
     query_int,
-    query_values,
     respond,
 )
 
@@ -28,12 +26,6 @@ PROJECT_TYPES = [
     ("software", "Software", "#8777D9"),
     ("service_desk", "Service management", "#36B37E"),
     ("business", "Business", "#00B8D9"),
-]
-PROJECT_ROLES = [
-    (10002, "Administrators", "A project role that represents administrators in a project"),
-    (10003, "atlassian-addons-project-access", "A project role that represents Connect add-ons"),
-    (10100, "Member", "Members of the project"),
-    (10101, "Viewer", "People who can see the project"),
 ]
 
 
@@ -229,48 +221,6 @@ async def project_category(request: Request) -> Response:
     raise JiraError(404, f"The project category with ID '{request.path_params['id']}' does not exist.")
 
 
-async def roles(request: Request) -> Response:
-    call = RestCall.of(request, MANAGE_CONFIGURATION)
-    return respond(
-        [
-            {
-                "self": f"{call.base_url}/role/{role_id}",
-                "name": name,
-                "id": role_id,
-                "description": description,
-                "actors": [],
-                "admin": name == "Administrators",
-                "default": name == "Member",
-                "roleConfigurable": True,
-                "translatedName": name,
-            }
-            for role_id, name, description in PROJECT_ROLES
-        ]
-    )
-
-
-async def workflow_search(request: Request) -> Response:
-    call = RestCall.of(request, MANAGE_PROJECT)
-    start_at = query_int(request, "startAt", 0)
-    max_results = query_int(request, "maxResults", 50, minimum=1, maximum=200)
-    names = set(query_values(request, "workflowName") or [])
-    query = (request.query_params.get("queryString") or "").casefold()
-    expand = {e.casefold() for e in query_values(request, "expand") or []}
-    workflows = sorted(call.site.workflows.values(), key=lambda w: w.name.casefold())
-    if request.query_params.get("orderBy", "name").lstrip("+") == "-name":
-        workflows.reverse()
-    matching = [
-        w for w in workflows if (not names or w.name in names) and (not query or query in w.name.casefold())
-    ]
-    values = [call.renderer.projects.workflow(w, expand) for w in matching[start_at : start_at + max_results]]
-    return respond(page_bean(call, values, start_at, max_results, len(matching)))
-
-
-async def fields(request: Request) -> Response:
-    RestCall.of(request, READ_WORK)
-    return respond([field_body(f) for f in FIELDS.values()])
-
-
 def routes() -> list[Route]:
     return [
         Route("/issuetype", issue_types, methods=["GET"]),
@@ -291,7 +241,4 @@ def routes() -> list[Route]:
         Route("/project/type/{key}", project_type, methods=["GET"]),
         Route("/projectCategory", project_categories_list, methods=["GET"]),
         Route("/projectCategory/{id}", project_category, methods=["GET"]),
-        Route("/role", roles, methods=["GET"]),
-        Route("/workflow/search", workflow_search, methods=["GET"]),
-        Route("/field", fields, methods=["GET"]),
     ]

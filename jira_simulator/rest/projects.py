@@ -10,7 +10,8 @@ from jira_simulator.errors import bad_request
 from jira_simulator.model import Project
 from jira_simulator.render import project_categories
 from jira_simulator.rest.common import READ_WORK, RestCall, page_bean, query_int, query_values, respond
-from jira_simulator.rest.metadata import PROJECT_ROLES
+from jira_simulator.rest.components import component_issue_counts
+from jira_simulator.roles import ROLES
 
 SEARCH_DEFAULT = 50
 SEARCH_MAX = 100
@@ -93,9 +94,7 @@ async def project(request: Request) -> Response:
     body = call.renderer.projects.project(found, expand)
     body["components"] = [call.renderer.projects.component(found, c) for c in found.components]
     body["versions"] = [call.renderer.projects.version(found, v) for v in found.versions]
-    body["roles"] = {
-        name: f"{call.base_url}/project/{found.id}/role/{role_id}" for role_id, name, _ in PROJECT_ROLES
-    }
+    body["roles"] = {r.name: f"{call.base_url}/project/{found.id}/role/{r.id}" for r in ROLES}
     body["assigneeType"] = "UNASSIGNED"
     return respond(body)
 
@@ -128,11 +127,7 @@ async def components_page(request: Request) -> Response:
     found = call.project_or_404(request.path_params["project"])
     start_at = query_int(request, "startAt", 0)
     max_results = query_int(request, "maxResults", 50, minimum=1, maximum=100)
-    counts: dict[str, int] = {}
-    for issue in call.site.issues.values():
-        if issue.project_id == found.id:
-            for component_id in issue.component_ids:
-                counts[component_id] = counts.get(component_id, 0) + 1
+    counts = component_issue_counts(call, found)
     everything = [
         {**call.renderer.projects.component(found, c), "issueCount": counts.get(c.id, 0)}
         for c in found.components
@@ -163,14 +158,6 @@ async def project_statuses(request: Request) -> Response:
     )
 
 
-async def project_roles(request: Request) -> Response:
-    call = RestCall.of(request, READ_WORK)
-    found = call.project_or_404(request.path_params["project"])
-    return respond(
-        {name: f"{call.base_url}/project/{found.id}/role/{role_id}" for role_id, name, _ in PROJECT_ROLES}
-    )
-
-
 def routes() -> list[Route]:
     return [
         Route("/project/search", project_search, methods=["GET"]),
@@ -181,5 +168,4 @@ def routes() -> list[Route]:
         Route("/project/{project}/components", components, methods=["GET"]),
         Route("/project/{project}/component", components_page, methods=["GET"]),
         Route("/project/{project}/statuses", project_statuses, methods=["GET"]),
-        Route("/project/{project}/role", project_roles, methods=["GET"]),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from starlette.requests import Request
@@ -11,6 +12,7 @@ from starlette.routing import Route
 from jira_simulator.applications import user_applications
 from jira_simulator.errors import JiraError, bad_request
 from jira_simulator.model import User
+from jira_simulator.permissions import holds
 from jira_simulator.rest.common import READ_USER, RestCall, page_bean, query_int, query_values, respond
 
 SEARCH_DEFAULT = 50
@@ -104,6 +106,94 @@ async def myself(request: Request) -> Response:
     return respond(_with_expansions(call, found, _expand(request)))
 
 
+def _matches(user: User, text: str) -> bool:
+    """Jira's user query: a prefix of the display name or of any of its words, or of the email."""
+    text = text.casefold()
+    names = [user.display_name.casefold(), *user.display_name.casefold().split()]
+    return any(n.startswith(text) for n in names) or bool(
+        user.email and user.email.casefold().startswith(text)
+    )
+
+
+def _active_matching(call: RestCall, request: Request) -> list[User]:
+    query = request.query_params.get("query")
+    account_id = request.query_params.get("accountId")
+    if not query and not account_id:
+        raise bad_request("The query parameter is required, unless accountId is given.")
+    return [
+        u
+        for u in site_users(call)
+        if u.active
+        and (account_id is None or u.account_id == account_id)
+        and (not query or _matches(u, query))
+    ]
+
+
+async def user_search(request: Request) -> Response:
+    """`user/search`: active accounts matching `query` (or `accountId`), a bare array."""
+    call = RestCall.of(request, READ_USER)
+    found = _active_matching(call, request)
+    start_at = query_int(request, "startAt", 0)
+    max_results = query_int(request, "maxResults", SEARCH_DEFAULT, minimum=0, maximum=SEARCH_MAX)
+    return respond([call.renderer.users.user(u) for u in found[start_at : start_at + max_results]])
+
+
+async def assignable_search(request: Request) -> Response:
+    """`user/assignable/search`: who may be assigned issues of a project (or of an issue's project)."""
+    call = RestCall.of(request, READ_USER)
+    issue_ref = request.query_params.get("issueKey") or request.query_params.get("issueId")
+    project_ref = request.query_params.get("project")
+    if issue_ref:
+        project = call.site.projects[call.issue_or_404(issue_ref).project_id]
+    elif project_ref:
+        project = call.project_or_404(project_ref)
+    else:
+        raise bad_request("A project or an issue (issueKey or issueId) is required.")
+    query = request.query_params.get("query")
+    found = [
+        u
+        for u in site_users(call)
+        if u.active
+        and (not query or _matches(u, query))
+        and holds(call.world, call.site, project, u.account_id, "ASSIGNABLE_USER")
+    ]
+    start_at = query_int(request, "startAt", 0)
+    max_results = query_int(request, "maxResults", SEARCH_DEFAULT, minimum=0, maximum=SEARCH_MAX)
+    return respond([call.renderer.users.user(u) for u in found[start_at : start_at + max_results]])
+
+
+async def user_picker(request: Request) -> Response:
+    """`user/picker`: `FoundUsers` with the matched part of each name in `<strong>`."""
+    call = RestCall.of(request, READ_USER)
+    query = request.query_params.get("query")
+    if not query:
+        raise bad_request("The query parameter is required.")
+    found = [u for u in site_users(call) if u.active and _matches(u, query)]
+    max_results = query_int(request, "maxResults", 50, minimum=1, maximum=1000)
+    shown = found[:max_results]
+    users = []
+    for user in shown:
+        name = html.escape(user.display_name)
+        users.append(
+            {
+                "accountId": user.account_id,
+                "accountType": user.account_type,
+                "html": f"{name}"
+                if not user.email_visible or not user.email
+                else f"{name} - {html.escape(user.email)}",
+                "displayName": user.display_name,
+                "avatarUrl": call.renderer.avatars("user", user.account_id)["16x16"],
+            }
+        )
+    return respond(
+        {
+            "users": users,
+            "total": len(found),
+            "header": f"Showing {len(shown)} of {len(found)} matching users",
+        }
+    )
+
+
 def routes() -> list[Route]:
     return [
         Route("/users/search", users_search, methods=["GET"]),
@@ -112,4 +202,7 @@ def routes() -> list[Route]:
         Route("/user/groups", user_groups, methods=["GET"]),
         Route("/user", user, methods=["GET"]),
         Route("/myself", myself, methods=["GET"]),
+        Route("/user/search", user_search, methods=["GET"]),
+        Route("/user/assignable/search", assignable_search, methods=["GET"]),
+        Route("/user/picker", user_picker, methods=["GET"]),
     ]

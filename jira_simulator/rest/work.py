@@ -137,6 +137,15 @@ async def worklog_list(request: Request) -> Response:
     return respond([call.renderer.work.worklog(issue, w) for issue, w in found])
 
 
+async def issue_worklog(request: Request) -> Response:
+    call = RestCall.of(request, READ_WORK)
+    issue = call.issue_or_404(request.path_params["issue"])
+    for found in issue.worklogs:
+        if found.id == request.path_params["id"]:
+            return respond(call.renderer.work.worklog(issue, found))
+    raise JiraError(404, f"Cannot find worklog with id: {request.path_params['id']}")
+
+
 async def transitions(request: Request) -> Response:
     call = RestCall.of(request, READ_WORK)
     issue = call.issue_or_404(request.path_params["issue"])
@@ -148,6 +157,7 @@ def routes() -> list[Route]:
         Route("/issue/{issue}/comment", comments, methods=["GET"]),
         Route("/issue/{issue}/comment/{id}", comment, methods=["GET"]),
         Route("/issue/{issue}/worklog", issue_worklogs, methods=["GET"]),
+        Route("/issue/{issue}/worklog/{id}", issue_worklog, methods=["GET"]),
         Route("/issue/{issue}/transitions", transitions, methods=["GET"]),
         Route("/worklog/updated", worklogs_updated, methods=["GET"]),
         Route("/worklog/deleted", worklogs_deleted, methods=["GET"]),
