@@ -13,6 +13,7 @@ from jira_simulator.applications import is_jira_admin
 from jira_simulator.errors import JiraError, OrjsonResponse, bad_request
 from jira_simulator.index import SiteIndex
 from jira_simulator.model import Issue, Principal, Project, Site, User, World
+from jira_simulator.permissions import holds
 from jira_simulator.render import Renderer
 from jira_simulator.security import require_scopes
 
@@ -110,6 +111,12 @@ class RestCall:
             raise JiraError(404, f"No project could be found with key '{id_or_key}'.")
         return project
 
+    def administers(self, project: Project) -> bool:
+        """*Administer Jira*, or *Administer projects* in this project (by its permission scheme)."""
+        return self.is_admin or holds(
+            self.world, self.site, project, self.principal.account_id, "ADMINISTER_PROJECTS"
+        )
+
     def require_admin(self, status: int = 403) -> None:
         """Refuse a caller without *Administer Jira*, with the status Atlassian's spec gives the operation.
 
@@ -196,6 +203,15 @@ def body_list(body: dict[str, Any], name: str) -> list[str] | None:
     if isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
         return [str(v).strip() for v in value]
     raise bad_request(f"'{name}' must be a list of strings.")
+
+
+def paged(call: RestCall, items: list[Any], *, default: int, maximum: int = 100) -> OrjsonResponse:
+    """One `PageBean` of already rendered `items`, by the request's `startAt` and `maxResults`."""
+    start_at = query_int(call.request, "startAt", 0)
+    max_results = query_int(call.request, "maxResults", default, minimum=1, maximum=maximum)
+    return respond(
+        page_bean(call, items[start_at : start_at + max_results], start_at, max_results, len(items))
+    )
 
 
 def page_bean(

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from jira_simulator.errors import JiraError, bad_request
 from jira_simulator.model import Component, Project
-from jira_simulator.rest.common import READ_WORK, RestCall, page_bean, query_int, query_values, respond
+from jira_simulator.rest.common import READ_WORK, RestCall, paged, query_values, respond
 
 ORDERS = {"name", "description"}
 
@@ -51,10 +51,7 @@ async def components(request: Request) -> Response:
             raise bad_request(f"orderBy: '{order}' is not supported; use name or description (optionally -).")
         field = order.lstrip("+-")
         found.sort(key=lambda pc: getattr(pc[1], field).casefold(), reverse=order.startswith("-"))
-    start_at = query_int(request, "startAt", 0)
-    max_results = query_int(request, "maxResults", 50, minimum=1, maximum=100)
-    values = [call.renderer.projects.component(p, c) for p, c in found[start_at : start_at + max_results]]
-    return respond(page_bean(call, values, start_at, max_results, len(found)))
+    return paged(call, [call.renderer.projects.component(p, c) for p, c in found], default=50)
 
 
 async def component(request: Request) -> Response:

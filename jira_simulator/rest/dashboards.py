@@ -16,10 +16,10 @@ from starlette.routing import Route
 
 from jira_simulator.errors import JiraError, bad_request
 from jira_simulator.model import Dashboard
-from jira_simulator.rest.common import READ_WORK, RestCall, page_bean, query_int, respond
+from jira_simulator.rest.common import READ_WORK, RestCall, paged, query_int, respond
+from jira_simulator.rest.shared_objects import shared_query, sort_shared
 from jira_simulator.sharing import can_see
 
-ORDERS = {"name", "id", "description", "favorite_count", "is_favorite", "owner"}
 STATUSES = {"active", "archived", "deleted"}
 
 
@@ -61,49 +61,13 @@ async def dashboards(request: Request) -> Response:
 
 async def dashboard_search(request: Request) -> Response:
     call = RestCall.of(request, READ_WORK)
-    params = request.query_params
-    if params.get("accountId") and params.get("owner"):
-        raise bad_request("The owner and accountId parameters cannot be combined; use accountId.")
-    if params.get("groupname") and params.get("groupId"):
-        raise bad_request("The groupname and groupId parameters cannot be combined; use groupId.")
-    order = params.get("orderBy", "name")
-    if order.lstrip("+-") not in ORDERS:
-        raise bad_request(f"orderBy: '{order}' is not supported.")
-    status = params.get("status", "active")
+    query = shared_query(call, "dashboardName")
+    status = request.query_params.get("status", "active")
     if status not in STATUSES:
         raise bad_request(f"The status '{status}' is not valid; use active, archived or deleted.")
-    name = (params.get("dashboardName") or "").casefold()
-    owner = params.get("accountId") or params.get("owner")
-    group_id = params.get("groupId") or next(
-        (g.group_id for g in call.site.groups.values() if g.name == params.get("groupname")), None
-    )
-    project_id = params.get("projectId")
-    viewer = call.principal.account_id
-    matching = [
-        d
-        for d in visible_dashboards(call)
-        if status == "active"
-        and name in d.name.casefold()
-        and (owner is None or d.owner_account_id == owner)
-        and (group_id is None or any(s.group_id == group_id for s in d.share_permissions))
-        and (project_id is None or any(s.project_id == project_id for s in d.share_permissions))
-    ]
-    users = call.world.users
-    keys = {
-        "name": lambda d: d.name.casefold(),
-        "id": lambda d: int(d.id),
-        "description": lambda d: d.description.casefold(),
-        "favorite_count": lambda d: len(d.favourited_by),
-        "is_favorite": lambda d: viewer in d.favourited_by,
-        "owner": lambda d: (
-            users[d.owner_account_id].display_name.casefold() if d.owner_account_id in users else ""
-        ),
-    }
-    matching.sort(key=keys[order.lstrip("+-")], reverse=order.startswith("-"))
-    start_at = query_int(request, "startAt", 0)
-    max_results = query_int(request, "maxResults", 50, minimum=1, maximum=1000)
-    values = _render(call, matching[start_at : start_at + max_results])
-    return respond(page_bean(call, values, start_at, max_results, len(matching)))
+    matching = [d for d in visible_dashboards(call) if status == "active" and query.matches(d)]
+    ordered = sort_shared(call, matching, favourite="favorite")
+    return paged(call, _render(call, ordered), default=50, maximum=1000)  # type: ignore[arg-type]
 
 
 async def dashboard(request: Request) -> Response:

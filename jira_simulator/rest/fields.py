@@ -23,6 +23,7 @@ from jira_simulator.rest.common import (
     READ_WORK,
     RestCall,
     page_bean,
+    paged,
     query_int,
     query_values,
     respond,
@@ -89,11 +90,7 @@ async def contexts(request: Request) -> Response:
     }
     wanted = set(query_values(request, "contextId") or [])
     values = [context] if not wanted or context["id"] in wanted else []
-    start_at = query_int(request, "startAt", 0)
-    max_results = query_int(request, "maxResults", 50, minimum=1, maximum=100)
-    return respond(
-        page_bean(call, values[start_at : start_at + max_results], start_at, max_results, len(values))
-    )
+    return paged(call, values, default=50)
 
 
 async def options(request: Request) -> Response:
@@ -105,11 +102,7 @@ async def options(request: Request) -> Response:
     if found.id != SEVERITY_FIELD:
         raise bad_request("The custom field doesn't support options.")
     values = [{"id": o["id"], "value": o["value"], "disabled": False} for o in SEVERITIES]
-    start_at = query_int(request, "startAt", 0)
-    max_results = query_int(request, "maxResults", 100, minimum=1, maximum=100)
-    return respond(
-        page_bean(call, values[start_at : start_at + max_results], start_at, max_results, len(values))
-    )
+    return paged(call, values, default=100)
 
 
 async def custom_field_option(request: Request) -> Response:

@@ -8,8 +8,6 @@ Only filters the caller may see are answered (`sharing.can_see`); a Jira admin m
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,12 +17,12 @@ from jira_simulator.model import Filter
 from jira_simulator.rest.common import (
     READ_WORK,
     RestCall,
-    page_bean,
+    paged,
     query_bool,
-    query_int,
     query_values,
     respond,
 )
+from jira_simulator.rest.shared_objects import shared_query, sort_shared
 from jira_simulator.sharing import can_see
 
 FILTER_UNAVAILABLE = (
@@ -40,7 +38,6 @@ BOARD_COLUMNS = (
     ("Reporter", "reporter"), ("Priority", "priority"), ("Status", "status"), ("Resolution", "resolution"),
     ("Created", "created"), ("Updated", "updated"), ("Due date", "duedate"),
 )  # fmt: skip
-ORDERS = {"name", "id", "description", "favourite_count", "is_favourite", "owner", "is_shared"}
 
 
 def visible_filters(call: RestCall) -> list[Filter]:
@@ -66,57 +63,16 @@ def _expand(request: Request) -> set[str]:
     return values
 
 
-def _order_key(call: RestCall, order: str) -> Any:
-    viewer = call.principal.account_id
-    users = call.world.users
-    keys = {
-        "name": lambda f: f.name.casefold(),
-        "id": lambda f: int(f.id),
-        "description": lambda f: f.description.casefold(),
-        "favourite_count": lambda f: len(f.favourited_by),
-        "is_favourite": lambda f: viewer in f.favourited_by,
-        "owner": lambda f: (
-            users[f.owner_account_id].display_name.casefold() if f.owner_account_id in users else ""
-        ),
-        "is_shared": lambda f: bool(f.share_permissions),
-    }
-    return keys[order]
-
-
 async def filter_search(request: Request) -> Response:
     call = RestCall.of(request, READ_WORK)
-    params = request.query_params
-    if params.get("accountId") and params.get("owner"):
-        raise bad_request("The owner and accountId parameters cannot be combined; use accountId.")
-    if params.get("groupname") and params.get("groupId"):
-        raise bad_request("The groupname and groupId parameters cannot be combined; use groupId.")
+    query = shared_query(call, "filterName")
     expand = _expand(request)
-    order = params.get("orderBy", "name")
-    if order.lstrip("+-") not in ORDERS:
-        raise bad_request(f"orderBy: '{order}' is not supported.")
     override = query_bool(request, "overrideSharePermissions", False) and call.is_admin
     pool = list(call.site.filters.values()) if override else visible_filters(call)
-    name = (params.get("filterName") or "").casefold()
-    owner = params.get("accountId") or params.get("owner")
-    group_id = params.get("groupId") or next(
-        (g.group_id for g in call.site.groups.values() if g.name == params.get("groupname")), None
-    )
-    project_id = params.get("projectId")
     ids = set(query_values(request, "id") or [])
-    matching = [
-        f
-        for f in pool
-        if name in f.name.casefold()
-        and (owner is None or f.owner_account_id == owner)
-        and (not ids or f.id in ids)
-        and (group_id is None or any(s.group_id == group_id for s in f.share_permissions))
-        and (project_id is None or any(s.project_id == project_id for s in f.share_permissions))
-    ]
-    matching.sort(key=_order_key(call, order.lstrip("+-")), reverse=order.startswith("-"))
-    start_at = query_int(request, "startAt", 0)
-    max_results = query_int(request, "maxResults", 50, minimum=1, maximum=100)
-    values = [call.renderer.sharing.filter(f, expand) for f in matching[start_at : start_at + max_results]]
-    return respond(page_bean(call, values, start_at, max_results, len(matching)))
+    matching = [f for f in pool if query.matches(f) and (not ids or f.id in ids)]
+    ordered = sort_shared(call, matching, favourite="favourite")
+    return paged(call, [call.renderer.sharing.filter(f, expand) for f in ordered], default=50)  # type: ignore[arg-type]
 
 
 async def get_filter(request: Request) -> Response:

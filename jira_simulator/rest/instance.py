@@ -23,7 +23,7 @@ from jira_simulator.rest.common import (
     READ_USER,
     READ_WORK,
     RestCall,
-    page_bean,
+    paged,
     query_int,
     respond,
 )
@@ -204,11 +204,7 @@ async def labels(request: Request) -> Response:
             for label in issue.labels
         }
     )
-    start_at = query_int(request, "startAt", 0)
-    max_results = query_int(request, "maxResults", 1000, minimum=1, maximum=1000)
-    return respond(
-        page_bean(call, everything[start_at : start_at + max_results], start_at, max_results, len(everything))
-    )
+    return paged(call, everything, default=1000, maximum=1000)
 
 
 def routes() -> list[Route]:

@@ -157,10 +157,7 @@ async def scheme_grants(request: Request) -> Response:
 async def project_permission_scheme(request: Request) -> Response:
     call = RestCall.of(request, READ_WORK)
     project = call.project_or_404(request.path_params["project"])
-    if not (
-        call.is_admin
-        or holds(call.world, call.site, project, call.principal.account_id, "ADMINISTER_PROJECTS")
-    ):
+    if not call.administers(project):
         raise JiraError(403, "You do not have permission to view the permission scheme of this project.")
     return respond(_scheme(call, project_scheme(project), _expand(request)))
 

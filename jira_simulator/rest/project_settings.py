@@ -17,7 +17,6 @@ from starlette.routing import Route
 
 from jira_simulator.errors import JiraError
 from jira_simulator.model import Project, Version
-from jira_simulator.permissions import holds
 from jira_simulator.render import entity_id
 from jira_simulator.rest.common import MANAGE_PROJECT, READ_WORK, RestCall, query_values, respond
 
@@ -28,10 +27,7 @@ RECENT_MAX = 20
 async def project_email(request: Request) -> Response:
     call = RestCall.of(request, MANAGE_PROJECT)
     project = call.project_or_404(request.path_params["project"])
-    if not (
-        call.is_admin
-        or holds(call.world, call.site, project, call.principal.account_id, "ADMINISTER_PROJECTS")
-    ):
+    if not call.administers(project):
         raise JiraError(403, "You do not have permission to view the email address of this project.")
     return respond({"emailAddress": f"jira@{call.site.name}.atlassian.net"})
 

@@ -21,6 +21,7 @@ from jira_simulator.rest.common import (
     MANAGE_PROJECT,
     RestCall,
     page_bean,
+    paged,
     query_int,
     query_values,
     respond,
@@ -64,10 +65,7 @@ def _page(
             key=lambda item: int(item.id) if field == "id" else str(item.name).casefold(),
             reverse=order.startswith("-"),
         )
-    start_at = query_int(request, "startAt", 0)
-    max_results = query_int(request, "maxResults", default, minimum=1, maximum=100)
-    values = [render(item) for item in chosen[start_at : start_at + max_results]]
-    return respond(page_bean(call, values, start_at, max_results, len(chosen)))
+    return paged(call, [render(item) for item in chosen], default=default)
 
 
 async def screens(request: Request) -> Response:
@@ -137,11 +135,7 @@ def _by_project(call: RestCall, pairs: list[tuple[dict[str, Any], tuple[str, ...
         for body, project_ids in pairs
         if wanted & set(project_ids)
     ]
-    start_at = query_int(call.request, "startAt", 0)
-    max_results = query_int(call.request, "maxResults", 50, minimum=1, maximum=100)
-    return respond(
-        page_bean(call, values[start_at : start_at + max_results], start_at, max_results, len(values))
-    )
+    return paged(call, values, default=50)
 
 
 async def issue_type_screen_scheme_projects(request: Request) -> Response:
@@ -179,11 +173,7 @@ async def issue_type_scheme_mapping(request: Request) -> Response:
         if not wanted or s.id in wanted
         for t in s.issue_type_ids
     ]
-    start_at = query_int(request, "startAt", 0)
-    max_results = query_int(request, "maxResults", 50, minimum=1, maximum=100)
-    return respond(
-        page_bean(call, values[start_at : start_at + max_results], start_at, max_results, len(values))
-    )
+    return paged(call, values, default=50)
 
 
 def _workflow_scheme(call: RestCall, scheme: WorkflowScheme) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from jira_simulator.rest.common import (
     MANAGE_PROJECT,
     RestCall,
     page_bean,
+    paged,
     query_bool,
     query_int,
     query_values,
@@ -74,10 +75,7 @@ async def statuses_search(request: Request) -> Response:
         and text in s.name.casefold()
         and (category is None or _category(s) == category)
     ]
-    start_at = query_int(request, "startAt", 0)
-    max_results = query_int(request, "maxResults", 200, minimum=1, maximum=200)
-    values = [_jira_status(s) for s in matching[start_at : start_at + max_results]]
-    return respond(page_bean(call, values, start_at, max_results, len(matching)))
+    return paged(call, [_jira_status(s) for s in matching], default=200, maximum=200)
 
 
 async def statuses_by_id(request: Request) -> Response:
