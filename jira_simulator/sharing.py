@@ -1,10 +1,11 @@
 """Filters and dashboards the site's users made, and who may see them.
 
 Generated worlds get what a real site accumulates: Jira's *Default dashboard* (the system
-dashboard, shared globally, id 10000), a board filter per project (`Filter for KEY board`, `project
-= KEY ORDER BY Rank ASC`, shared with the project, owned by its lead - as Airbyte's capture of a
-real site shows them), and personal filters and dashboards owned by staff, private or shared with
-a group, a project, a project role or every logged-in user. Built from their own random stream.
+dashboard, shared globally, id 10000), each board's filter under the id the board's configuration
+names (`Filter for KEY board`, `project = KEY ORDER BY Rank ASC`, shared with the project, owned by
+its lead - as Airbyte's capture of a real site shows them), and personal filters and dashboards
+owned by staff, private or shared with a group, a project, a project role or every logged-in
+user. Built from their own random stream, after the boards.
 
 Visibility is Jira's rule for both (spec, `filter/search` and `dashboard/search`): the owner's,
 shared with a group the user is in, with a project the user can browse (or a role they play in
@@ -75,19 +76,20 @@ def _furnish_site(world: World, site: Site, rng: random.Random) -> None:
             ]
         return [SharePermission(next(share_ids), kind)]  # loggedin | global
 
-    next_filter = FILTER_ID_START
-    for project in live:
+    for board in sorted(site.agile.boards.values(), key=lambda b: b.id):
+        # Each board's saved filter, under the id its configuration names (`board/{id}/configuration`).
+        project = site.projects[board.project_id]
         owner = project.lead_account_id or staff[0]
-        site.filters[str(next_filter)] = Filter(
-            str(next_filter),
-            f"Filter for {project.key} board",
+        site.filters[board.filter_id] = Filter(
+            board.filter_id,
+            f"Filter for {board.name}",
             owner,
             f"project = {project.key} ORDER BY Rank ASC",
             description=f"The board filter of {project.name}.",
             share_permissions=[SharePermission(next(share_ids), "project", project_id=project.id)],
             favourited_by={owner},
         )
-        next_filter += 1
+    next_filter = max([FILTER_ID_START - 1, *(int(f) for f in site.filters)]) + 1
     for index in range(12):
         name, jql = PERSONAL_FILTERS[index % len(PERSONAL_FILTERS)]
         project = live[index % len(live)]

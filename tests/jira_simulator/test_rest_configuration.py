@@ -204,3 +204,16 @@ def test_severity_options_are_the_values_issues_carry(served) -> None:
         license_info = client.get(f"{served.rest('globex')}/instance/license").json()
     assert carried <= {(o["id"], o["value"]) for o in options}
     assert {a["id"] for a in license_info["applications"]} == {"jira-software", "jira-servicedesk"}
+
+
+def test_each_boards_configuration_names_a_filter_jira_answers(served) -> None:
+    site = served.site("acme")
+    board = next(iter(site.agile.boards.values()))
+    with served.client() as client:
+        configuration = client.get(
+            f"{served.base_url}/site/acme/rest/agile/1.0/board/{board.id}/configuration"
+        ).json()
+        saved = client.get(f"{served.rest()}/filter/{configuration['filter']['id']}").json()
+    project = site.projects[board.project_id]
+    assert saved["name"] == f"Filter for {board.name}" and saved["jql"].startswith(f"project = {project.key}")
+    assert saved["owner"]["accountId"] == project.lead_account_id
