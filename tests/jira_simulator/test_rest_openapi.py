@@ -509,3 +509,39 @@ def test_error_and_gateway_responses_match_the_spec(served, validate) -> None:
     assert validate(error_collection, "POST", 400, too_many.json()) == []
     # A JQL refusal is a plain ErrorCollection too (which allows no `warningMessages`).
     assert validate(error_collection, "POST", 400, jql.json()) == []
+
+
+def test_refusals_of_the_configuration_surface_are_error_collections(served, validate) -> None:
+    """Every refusal the new read endpoints give validates as Atlassian's ErrorCollection."""
+    site = served.site("acme")
+    admins = {
+        a
+        for g in site.groups.values()
+        if g.name in ("jira-administrators", "site-admins")
+        for a in g.member_ids
+    }
+    colleague = next(
+        u
+        for u in served.world.users.values()
+        if u.api_token and u.active and u.email and u.account_id in site.user_ids
+        and u is not served.admin and u.account_id not in admins
+    )  # fmt: skip
+    with served.client(colleague) as client, served.client() as admin:
+        refusals = [
+            client.get(f"{served.rest()}/screens"),
+            client.get(f"{served.rest()}/statuses/search"),
+            client.get(f"{served.rest()}/project/PLAT/permissionscheme"),
+            admin.get(f"{served.rest()}/filter/99999"),
+            admin.get(f"{served.rest()}/component/99999"),
+            admin.get(f"{served.rest()}/project/PLAT/role/99"),
+            admin.get(f"{served.rest()}/mypermissions"),
+            admin.get(f"{served.rest()}/dashboard/99999"),
+            admin.get(f"{served.rest()}/field/customfield_10016/context/10116/option"),
+            admin.post(f"{served.rest()}/search/jql", content=b"[1]"),
+        ]
+    assert [r.status_code for r in refusals] == [403, 401, 403, 400, 404, 404, 400, 404, 400, 400]
+    for response in refusals:
+        assert (
+            validate("#/components/schemas/ErrorCollection", "GET", response.status_code, response.json())
+            == []
+        )
