@@ -3,7 +3,8 @@
 
 Only filters the caller may see are answered (`sharing.can_see`); a Jira admin may pass
 `overrideSharePermissions=true` to `filter/search` to see all. An unknown or invisible filter is
-400 with Jira's sentence (the spec documents 400 for `filter/{id}`).
+400 with Jira's sentence (the spec documents 400 for `filter/{id}`; Atlassian's jira-rest-java-client
+and Jira's own func tests expect exactly this 400 and sentence for `filter/999999`).
 """
 
 from __future__ import annotations
