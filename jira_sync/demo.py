@@ -124,11 +124,22 @@ def sync_and_check(demo: ConnectedDemo, warehouse: Path, started: float) -> int:
     if not all(o.success for o in outcomes):
         print("FAILED: a step failed (above); the simulator is stopped")
         return 1
+    print_analyst_entry_points(config.warehouse.publish_path, config.report.path)
     checks = check_warehouse(warehouse, demo.simulator.truth(), {s.id: s.name for s in demo.sites})
     mismatch = print_checks(checks)
     if failed_checks:
         print(f"FAILED: {failed_checks} asset check(s) of severity ERROR failed (listed under asset checks)")
     return 1 if mismatch or failed_checks else 0
+
+
+def print_analyst_entry_points(snapshot: Path, report_folder: Path) -> None:
+    from assets.publish.report import PAGE_NAME
+
+    print("\nfor analysts")
+    print(
+        f"  flow report  {report_folder / PAGE_NAME}  (opens from disk; PNG/SVG in {report_folder / 'images'})"
+    )
+    print(f"  SQL shell    .venv/bin/jira-sync sql --snapshot {snapshot}")
 
 
 def table_counts(warehouse: Path) -> list[tuple[str, int]]:

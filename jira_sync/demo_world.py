@@ -118,6 +118,7 @@ def demo_sync_file(
             "path": str(options.warehouse),
             "publish_path": str(options.warehouse.with_name("jira_analytics.duckdb")),
         },
+        "report": {"path": str(options.warehouse.parent / "report")},
         "atlassian": {"auth_url": sim.base_url, "api_url": sim.base_url},
         "oauth": {"token_dir": str(demo_dir / "tokens")},
         # The simulator is not rate limited unless asked; stay well under Atlassian's burst limit.

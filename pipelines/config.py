@@ -153,6 +153,18 @@ class SyncSettings(StrictModel):
     incremental_overlap_minutes: int = Field(10, ge=0, le=7 * 24 * 60)
 
 
+class ReportConfig(StrictModel):
+    """The flow report (asset publish/flow_report): its folder and the periods its charts cover.
+
+    `weeks`: the cumulative flow, weekly throughput and cycle-time scatter; `months`: the monthly
+    trends (bug and incident share, lead and cycle time per team).
+    """
+
+    path: Path = Path("data/report")
+    weeks: int = Field(26, ge=12, le=156)  # >= the 12 weeks of the headline figures
+    months: int = Field(24, ge=3, le=120)
+
+
 class WebhooksConfig(StrictModel):
     """Receiver URL, durable inbox and refresh policy of the 30-day dynamic webhooks."""
 
@@ -269,6 +281,7 @@ class SyncConfig(StrictModel):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     mappings: MappingsConfig = Field(default_factory=MappingsConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
     jobs: list[JobConfig] = Field(default_factory=list)
     automation: AutomationConfig = Field(default_factory=AutomationConfig)
     tenants: list[TenantConfig] = Field(min_length=1)

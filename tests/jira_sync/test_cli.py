@@ -73,6 +73,19 @@ def test_the_demo_runs_every_asset_and_equals_the_truth(
     assert len([t for _s, t in checks if t == "issues"]) == 2  # both sites
     assert re.search(r"sync HTTP: [1-9]\d* requests", out)
     assert re.search(r"jira_raw\.issues\s+120$", out, re.M)
+    # what analysts open: the flow report beside the warehouse, and the SQL shell's command
+    assert "flow report  data/report/flow_report.html" in out
+    assert "jira-sync sql --snapshot data/jira_analytics.duckdb" in out
+    report = tmp_path / "data" / "report"
+    assert (report / "flow_report.html").stat().st_size > 500_000  # Vega inlined
+    assert sorted(p.name for p in (report / "images").glob("*.png")) == [
+        "aging_wip.png",
+        "bug_share.png",
+        "cumulative_flow.png",
+        "cycle_time.png",
+        "team_trend.png",
+        "throughput.png",
+    ]
     # every check's outcome is printed; a fresh install with no webhook traffic is no failure
     assert re.search(r"^asset checks \(\d+ evaluated\)$", out, re.M)
     listed = re.findall(r"^  (passed|WARN|ERROR) +(\S+) (\w+): (.*)$", out, re.M)

@@ -245,3 +245,10 @@ def test_project_default_team_is_a_name_or_id(tmp_path: Path) -> None:
     blank = MINIMAL + "        mappings: {projects: {OPS: {team: '  '}}}\n"
     message = error_of(write(tmp_path, blank))
     assert "tenants[0].sites[0].mappings.projects.OPS.team" in message and "name or ID" in message
+
+
+def test_the_report_has_a_folder_and_periods_with_bounds(tmp_path: Path) -> None:
+    config = load_sync_config(write(tmp_path, MINIMAL), environ={})
+    assert (config.report.path, config.report.weeks, config.report.months) == (Path("data/report"), 26, 24)
+    message = error_of(write(tmp_path, MINIMAL + "report: {weeks: 4}\n"))
+    assert "report.weeks" in message and "12" in message

@@ -3,7 +3,6 @@ callback page listing both sites -> token file with mode 0600."""
 
 from __future__ import annotations
 
-import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,45 +11,17 @@ import pytest
 
 from jira_simulator.process import SimulatorProcess
 from pipelines.auth.token_store import TokenStore
+from tests.chromium import headless_chromium
 from tests.webhook_receiver.receiver_servers import ReceiverProcess, write_sync_file
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[object]:
-    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
-        pytest.skip(
-            f"headless Chromium is not installed ({CHROMIUM} / {CHROMEDRIVER} missing): "
-            "apt-get install chromium chromium-driver (CI's .ci/run does)"
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    try:
+    with headless_chromium(tmp_path / "chromium-profile") as driver:
+        driver.set_page_load_timeout(30)
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
 
 
 def test_connect_in_a_real_browser(tmp_path: Path, browser) -> None:

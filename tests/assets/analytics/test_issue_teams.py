@@ -13,6 +13,8 @@ from tests.assets.core.transform_world import (
     BETA,
     at,
     insert,
+    insert_people,
+    insert_statuses,
     new_warehouse,
     query,
     run_transforms,
@@ -82,43 +84,9 @@ def teams(tmp_path_factory):
             [{"cloud_id": ALPHA, "id": f"p-{k}", "key": k} for k in ("OPS", "DEF", "BAD")]
             + [{"cloud_id": BETA, "id": "p-SUP", "key": "SUP"}],
         )
-        insert(
-            con,
-            "statuses",
-            [
-                {"cloud_id": c, "id": i, "name": n, "status_category_key": k}
-                for c in (ALPHA, BETA)
-                for i, (n, k) in STATUS.items()
-            ],
-        )
-        insert(
-            con,
-            "users",
-            [
-                {
-                    "cloud_id": ALPHA,
-                    "account_id": u,
-                    "email_address": f"{u}@acme.io",
-                    "account_type": "atlassian",
-                }
-                for u in ("u1", "u2", "u3")
-            ],
-        )
-        insert(
-            con,
-            "groups",
-            [
-                {"cloud_id": ALPHA, "group_id": "g-core", "name": "Core"},
-                {"cloud_id": ALPHA, "group_id": "g-dev", "name": "developers"},
-            ],
-        )
-        insert(
-            con,
-            "group_members",
-            [
-                {"cloud_id": ALPHA, "group_id": "g-core", "account_id": "u1"},
-                {"cloud_id": ALPHA, "group_id": "g-dev", "account_id": "u2"},
-            ],
+        insert_statuses(con, STATUS)
+        insert_people(
+            con, ALPHA, ["u1", "u2", "u3"], {"g-core": ("Core", ["u1"]), "g-dev": ("developers", ["u2"])}
         )
         insert(
             con,

@@ -163,3 +163,56 @@ def materialization(result: dg.ExecuteInProcessResult, *key: str) -> dg.AssetMat
     """The materialization of one asset in a run."""
     (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(list(key))]
     return event.materialization
+
+
+def insert_statuses(
+    con: duckdb.DuckDBPyConnection,
+    statuses: Mapping[str, tuple[str, str]],
+    clouds: Sequence[str] = (ALPHA, BETA),
+) -> None:
+    """The same workflow statuses ({id: (name, category key)}) on every site of `clouds`."""
+    insert(
+        con,
+        "statuses",
+        [
+            {"cloud_id": cloud, "id": status_id, "name": name, "status_category_key": category}
+            for cloud in clouds
+            for status_id, (name, category) in statuses.items()
+        ],
+    )
+
+
+def insert_people(
+    con: duckdb.DuckDBPyConnection,
+    cloud_id: str,
+    people: Sequence[str],
+    groups: Mapping[str, tuple[str, Sequence[str]]],
+) -> None:
+    """Atlassian users with emails (`<id>@acme.io`), and Jira groups {id: (name, members)} of one site."""
+    insert(
+        con,
+        "users",
+        [
+            {
+                "cloud_id": cloud_id,
+                "account_id": person,
+                "email_address": f"{person}@acme.io",
+                "account_type": "atlassian",
+            }
+            for person in people
+        ],
+    )
+    insert(
+        con,
+        "groups",
+        [{"cloud_id": cloud_id, "group_id": g, "name": name} for g, (name, _) in groups.items()],
+    )
+    insert(
+        con,
+        "group_members",
+        [
+            {"cloud_id": cloud_id, "group_id": g, "account_id": m}
+            for g, (_, members) in groups.items()
+            for m in members
+        ],
+    )
