@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 from dagster import AssetExecutionContext
 
+from assets.automation import FOLLOWS_UPSTREAM
 from assets.core.common import PUBLISH_GROUP
 from assets.publish.report import IMAGES_DIR, build_report
 from assets.publish.snapshot import SNAPSHOT_KEY
@@ -23,6 +24,7 @@ REPORT_KEY = dg.AssetKey(["publish", "flow_report"])
     group_name=PUBLISH_GROUP,
     kinds={"duckdb", "html"},
     deps=[SNAPSHOT_KEY],
+    automation_condition=FOLLOWS_UPSTREAM,  # after every publish, like the snapshot after the transforms
     description=(
         "The flow report (report.path of the sync file): one self-contained HTML page that opens from "
         "disk with no network — cumulative flow, throughput and arrivals per week, cycle-time scatter "
