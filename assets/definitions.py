@@ -8,22 +8,22 @@ from assets import analytics, core, publish, raw, webhooks
 from assets.automation import automation_sensor
 from assets.core.sql import published_spec_metadata
 from assets.jobs import build_job_definitions
-from assets.resources import load_definitions_config, shared_resources
+from assets.resources import load_definitions_config, shared_resources, transforms_supported
 from pipelines import published_tables
 from pipelines.config import SyncConfig
 
 # Each area exposes build_definitions(config) -> dg.Definitions and binds no shared resource
 # (they are bound once below: Dagster refuses two resource objects under one key).
 AREAS: list = [raw, core, analytics, webhooks, publish]
-# The raw area loads through dlt into any destination; these areas run DuckDB SQL on the
-# warehouse file, so they exist only when the warehouse is DuckDB.
-DUCKDB_AREAS = (core, analytics, webhooks, publish)
+# The raw area loads through dlt into any destination; these areas run the transforms' SQL, so
+# they exist when the warehouse is DuckDB or PostgreSQL (assets/warehouse).
+SQL_AREAS = (core, analytics, webhooks, publish)
 
 
 def areas_for(config: SyncConfig) -> list:
-    if config.warehouse.destination == "duckdb":
+    if transforms_supported(config):
         return AREAS
-    return [area for area in AREAS if area not in DUCKDB_AREAS]
+    return [area for area in AREAS if area not in SQL_AREAS]
 
 
 def build_definitions(config: SyncConfig | None = None) -> dg.Definitions:

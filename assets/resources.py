@@ -1,4 +1,4 @@
-"""Resources shared by every area: the sync file, the DuckDB warehouse, dlt and the secrets.
+"""Resources shared by every area: the sync file, the warehouse, dlt and the secrets.
 
 `assets/definitions.py` binds these once for all areas (Dagster refuses two different resource
 objects under one key), so an area only declares the parameters it needs (`warehouse:
@@ -18,11 +18,14 @@ import dagster as dg
 import duckdb
 from dagster_dlt import DagsterDltResource
 
+from assets.warehouse import ENGINES, Warehouse
+from assets.warehouse.postgres import PostgresWarehouse
 from pipelines.config import SyncConfig, load_sync_config
 
 # DuckDB admits one writing process per file, and a writer blocks even read-only openers: every
 # asset, check and sensor-triggered step that opens the warehouse runs in this pool (limit 1 in
-# dagster.yaml).
+# dagster.yaml). On PostgreSQL the pool keeps the same order of writers: the transforms replace
+# tables that the webhook ingest and dlt's merges also write.
 WAREHOUSE_POOL = "warehouse"
 
 
@@ -51,18 +54,50 @@ class SyncConfigResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file. Open it only inside a step that holds the warehouse pool."""
+    """The warehouse the transforms run on: the DuckDB file `path`, or PostgreSQL at `postgres_url`
+    (an `EnvVar`: read when a run starts, never shown). Open it only inside a step that holds the
+    warehouse pool. Both engines run the same SQL (assets/warehouse)."""
 
     path: str
+    engine: str = "duckdb"
+    postgres_url: str | None = None
+    postgres_work_mem: str = "256MB"
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self) -> Iterator[Warehouse]:
+        if self.engine == "postgres":
+            if not self.postgres_url:
+                raise RuntimeError(
+                    "the warehouse is PostgreSQL but its connection string is empty: set the variable "
+                    "named by warehouse.credentials_env in the sync file"
+                )
+            with PostgresWarehouse(self.postgres_url, work_mem=self.postgres_work_mem) as con:
+                yield con
+            return
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(self.path)
         try:
             yield con
         finally:
             con.close()
+
+
+def warehouse_resource(config: SyncConfig) -> WarehouseResource:
+    """The warehouse of a sync file (its PostgreSQL credentials stay an environment variable)."""
+    warehouse = config.warehouse
+    if warehouse.destination == "postgres":
+        return WarehouseResource(
+            path=str(warehouse.path),
+            engine="postgres",
+            postgres_url=dg.EnvVar(warehouse.credentials_env) if warehouse.credentials_env else None,
+            postgres_work_mem=warehouse.postgres_work_mem,
+        )
+    return WarehouseResource(path=str(warehouse.path))
+
+
+def transforms_supported(config: SyncConfig) -> bool:
+    """Whether the SQL transforms, webhook ingest and publish run on this destination."""
+    return config.warehouse.destination in ENGINES
 
 
 class SecretValue(dg.Config):
@@ -94,7 +129,7 @@ def shared_resources(config: SyncConfig) -> dict[str, object]:
     """The resources every area may request, built from the sync file."""
     return {
         "sync_config": SyncConfigResource(path=str(config.source_path)),
-        "warehouse": WarehouseResource(path=str(config.warehouse.path)),
+        "warehouse": warehouse_resource(config),
         "dlt": DagsterDltResource(),
         "jira_secrets": JiraSecretsResource(
             secrets=[SecretValue(env=name, value=dg.EnvVar(name)) for name in secret_env_names(config)]

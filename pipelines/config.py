@@ -63,8 +63,13 @@ class WarehouseConfig(StrictModel):
     credentials_env: EnvName = None
     # DuckDB's memory_limit while dlt merges a load (it spills to disk beyond it).
     duckdb_memory_limit: str = "128MB"
+    # PostgreSQL's work_mem for the transforms' sorts and hashes (per sort node of a query).
+    postgres_work_mem: str = "256MB"
+    # PostgreSQL roles that may read the published schemas `jira` and `analytics` (granted anew on
+    # every publish, since each publish swaps in new schemas).
+    publish_readers: list[str] = Field(default_factory=list)
 
-    @field_validator("duckdb_memory_limit")
+    @field_validator("duckdb_memory_limit", "postgres_work_mem")
     @classmethod
     def _memory(cls, value: str) -> str:
         if not re.match(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", value.strip(), re.IGNORECASE):
@@ -96,6 +101,16 @@ class WarehouseConfig(StrictModel):
         if not re.match(r"^[a-z][a-z0-9_]*$", value):
             raise ValueError(f"{value!r} is not a dlt destination name; write e.g. duckdb or postgres")
         return value
+
+    @model_validator(mode="after")
+    def _postgres_credentials(self) -> WarehouseConfig:
+        # the transforms, the webhook ingest and the publish connect with the same credentials as dlt
+        if self.destination == "postgres" and not self.credentials_env:
+            raise ValueError(
+                "destination postgres needs credentials_env: the name of an environment variable holding "
+                "the connection string (e.g. credentials_env: JIRA_SYNC_POSTGRES_URL)"
+            )
+        return self
 
 
 class AtlassianConfig(StrictModel):

@@ -49,8 +49,8 @@ daily AS (
 ),
 group_names AS (
     SELECT
-        cloud_id, project_id, team_key, any_value(tenant_id) AS tenant_id, any_value(project_key) AS project_key,
-        any_value(team_id) AS team_id, any_value(team_name) AS team_name
+        cloud_id, project_id, team_key, min(tenant_id) AS tenant_id, min(project_key) AS project_key,
+        min(team_id) AS team_id, min(team_name) AS team_name
     FROM issue_groups
     GROUP BY ALL
 ),
@@ -63,15 +63,6 @@ groups AS (
     ) AS b
     JOIN group_names AS n USING (cloud_id, project_id, team_key)
 ),
-running AS (
-    -- WIP after each day with events: the running sum of the deltas (a window over the event
-    -- days only, by an integer group key; the calendar takes the latest one with an ASOF join)
-    SELECT
-        g.group_number, d.day, d.arrivals, d.throughput,
-        sum(d.wip_delta) OVER (PARTITION BY g.group_number ORDER BY d.day) AS wip
-    FROM daily AS d
-    JOIN groups AS g USING (cloud_id, project_id, team_key)
-),
 days AS (
     SELECT CAST(unnest(generate_series(min(first_day), max(last_day), INTERVAL 1 DAY)) AS DATE) AS day
     FROM groups
@@ -80,6 +71,8 @@ calendar AS (
     -- a range join with one day table: cheaper than a series per group
     SELECT g.*, days.day FROM groups AS g JOIN days ON days.day BETWEEN g.first_day AND g.last_day
 )
+-- WIP at the end of each day: the running sum of the deltas over the group's calendar (every
+-- event day lies in it; an integer group key keeps the window's sort small)
 SELECT
     c.tenant_id,
     c.cloud_id,
@@ -88,8 +81,9 @@ SELECT
     c.team_id,
     c.team_name,
     c.day,
-    CAST(r.wip AS BIGINT) AS wip,
-    CAST(CASE WHEN r.day = c.day THEN r.arrivals ELSE 0 END AS BIGINT) AS arrivals,
-    CAST(CASE WHEN r.day = c.day THEN r.throughput ELSE 0 END AS BIGINT) AS throughput
+    CAST(sum(coalesce(d.wip_delta, 0)) OVER (PARTITION BY c.group_number ORDER BY c.day) AS BIGINT) AS wip,
+    CAST(coalesce(d.arrivals, 0) AS BIGINT) AS arrivals,
+    CAST(coalesce(d.throughput, 0) AS BIGINT) AS throughput
 FROM calendar AS c
-ASOF JOIN running AS r ON r.group_number = c.group_number AND r.day <= c.day
+LEFT JOIN daily AS d
+    ON d.cloud_id = c.cloud_id AND d.project_id = c.project_id AND d.team_key = c.team_key AND d.day = c.day

@@ -28,14 +28,17 @@ def other_type_share(warehouse: WarehouseResource, sync_config: SyncConfigResour
     with transform_connection(warehouse) as con:
         rows = con.execute(
             """
-            SELECT cloud_id, project_key,
-                count(*) AS issue_count,
-                count(*) FILTER (WHERE type_category = 'other') AS other_count,
-                list(DISTINCT issue_type_name ORDER BY issue_type_name) FILTER (WHERE type_category = 'other')
-                    AS other_types
-            FROM jira.issues
-            GROUP BY ALL
-            HAVING other_count > ? * issue_count
+            SELECT cloud_id, project_key, issue_count, other_count, other_types
+            FROM (
+                SELECT cloud_id, project_key,
+                    count(*) AS issue_count,
+                    count(*) FILTER (WHERE type_category = 'other') AS other_count,
+                    list(DISTINCT issue_type_name ORDER BY issue_type_name) FILTER (WHERE type_category = 'other')
+                        AS other_types
+                FROM jira.issues
+                GROUP BY ALL
+            ) AS projects
+            WHERE other_count > ? * issue_count
             ORDER BY other_count / issue_count DESC, cloud_id, project_key
             """,
             [threshold],

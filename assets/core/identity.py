@@ -6,10 +6,12 @@ spaces ignored) to an account of the same kind; else a new account when an email
 without an account (hidden email) are listed in jira.unlinked_users with the reason.
 """
 
+import csv
+import io
+import re
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 from dagster import AssetExecutionContext
 
 from assets.automation import FOLLOWS_UPSTREAM
@@ -17,6 +19,7 @@ from assets.core.common import CORE_GROUP, KINDS, core_key, raw_key
 from assets.core.raw_views import create_raw_views
 from assets.core.sql import sql_file, table_metadata, transaction, transform_connection
 from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
+from assets.warehouse import Warehouse
 from pipelines.config import SyncConfig
 
 CSV_COLUMNS = ("account_id", "email", "name")
@@ -26,12 +29,55 @@ class AccountsCsvError(ValueError):
     """The accounts CSV named by the sync file cannot be imported."""
 
 
-def load_accounts_csv(con: duckdb.DuckDBPyConnection, config: SyncConfig) -> int:
+def read_accounts_csv(path: Path, where: str) -> list[tuple[str, str | None, str | None]]:
+    """(account_id, normalised email, name) rows of an accounts CSV; errors name the file and key."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AccountsCsvError(f"{where}: not a readable UTF-8 CSV ({exc}).") from None
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = [name.strip() for name in next(reader, [])]
+    absent = [c for c in CSV_COLUMNS if c not in header]
+    if absent:
+        raise AccountsCsvError(
+            f"{where}: missing column(s) {', '.join(absent)} (header is {', '.join(header)}); "
+            "the first line must be account_id,email,name."
+        )
+    index = {name: header.index(name) for name in CSV_COLUMNS}
+    rows, empty, seen, repeated = [], 0, set(), set()
+    for record in reader:
+        if not any(value.strip() for value in record):
+            continue
+        values = {name: (record[i] if i < len(record) else "") for name, i in index.items()}
+        account_id = values["account_id"].strip()
+        if not account_id:
+            empty += 1
+            continue
+        if account_id in seen:
+            repeated.add(account_id)
+        seen.add(account_id)
+        email = re.sub(r"\s", "", values["email"]).lower() or None
+        rows.append((account_id, email, values["name"].strip() or None))
+    if empty:
+        raise AccountsCsvError(f"{where}: {empty} row(s) have an empty account_id; every row needs one.")
+    if repeated:
+        raise AccountsCsvError(
+            f"{where}: account_id values repeat ({', '.join(sorted(repeated)[:5])}); each account once."
+        )
+    return rows
+
+
+def load_accounts_csv(con: Warehouse, config: SyncConfig) -> int:
     """Fill the temp table accounts_csv_rows from every tenant's `accounts_csv`; returns the row count."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE accounts_csv_rows "
         "(tenant_id VARCHAR, account_id VARCHAR, email VARCHAR, display_name VARCHAR)"
     )
+    count = 0
     for index, tenant in enumerate(config.tenants):
         if tenant.accounts_csv is None:
             continue
@@ -42,52 +88,16 @@ def load_accounts_csv(con: duckdb.DuckDBPyConnection, config: SyncConfig) -> int
                 f"{where}: file not found (relative paths are read from {Path.cwd()}); "
                 "write the path of a CSV with the header account_id,email,name, or accounts_csv: null."
             )
-        try:
-            header = [
-                name
-                for (name, *_rest) in con.execute(
-                    "DESCRIBE SELECT * FROM read_csv(?, header = true, all_varchar = true)", [str(path)]
-                ).fetchall()
-            ]
-        except duckdb.Error as exc:
-            raise AccountsCsvError(f"{where}: not a readable CSV ({exc}).") from None
-        absent = [c for c in CSV_COLUMNS if c not in header]
-        if absent:
-            raise AccountsCsvError(
-                f"{where}: missing column(s) {', '.join(absent)} (header is {', '.join(header)}); "
-                "the first line must be account_id,email,name."
+        rows = read_accounts_csv(path, where)
+        if rows:
+            con.executemany(
+                "INSERT INTO accounts_csv_rows VALUES (?, ?, ?, ?)", [(tenant.id, *row) for row in rows]
             )
-        con.execute(
-            """
-            INSERT INTO accounts_csv_rows
-            SELECT ?, trim(account_id), nullif(lower(regexp_replace(email, '\\s', '', 'g')), ''), trim(name)
-            FROM read_csv(?, header = true, all_varchar = true)
-            """,
-            [tenant.id, str(path)],
-        )
-        problems = con.execute(
-            """
-            SELECT
-                count(*) FILTER (WHERE account_id IS NULL OR account_id = ''),
-                (SELECT list(account_id ORDER BY account_id)[:5] FROM (
-                    SELECT account_id FROM accounts_csv_rows WHERE tenant_id = ?
-                    GROUP BY ALL HAVING count(*) > 1))
-            FROM accounts_csv_rows WHERE tenant_id = ?
-            """,
-            [tenant.id, tenant.id],
-        ).fetchall()[0]
-        if problems[0]:
-            raise AccountsCsvError(
-                f"{where}: {problems[0]} row(s) have an empty account_id; every row needs one."
-            )
-        if problems[1]:
-            raise AccountsCsvError(
-                f"{where}: account_id values repeat ({', '.join(problems[1])}); each account once."
-            )
-    return int(con.execute("SELECT count(*) FROM accounts_csv_rows").fetchall()[0][0])
+        count += len(rows)
+    return count
 
 
-def link_users(con: duckdb.DuckDBPyConnection, config: SyncConfig) -> None:
+def link_users(con: Warehouse, config: SyncConfig) -> None:
     """Import the CSV accounts and link the users of raw_users (needs raw_users and raw_sites)."""
     load_accounts_csv(con, config)
     con.execute(sql_file("assets.core", "identity.sql"))

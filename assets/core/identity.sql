@@ -63,7 +63,8 @@ INSERT INTO jira.user_links
 SELECT p.tenant_id, p.cloud_id, p.jira_account_id, prior.account_id, 'account_id', now()
 FROM pending_users AS p
 JOIN (
-    SELECT tenant_id, jira_account_id, arg_min(account_id, linked_at) AS account_id
+    -- the first link; links made in one run share linked_at, so the account id breaks the tie
+    SELECT tenant_id, jira_account_id, list(account_id ORDER BY linked_at, account_id)[1] AS account_id
     FROM jira.user_links
     GROUP BY ALL
 ) AS prior USING (tenant_id, jira_account_id);

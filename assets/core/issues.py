@@ -3,7 +3,6 @@ that applies a set of changed issues between full runs (used by the webhook inge
 """
 
 import dagster as dg
-import duckdb
 from dagster import AssetExecutionContext
 
 from assets.automation import FOLLOWS_UPSTREAM
@@ -13,19 +12,20 @@ from assets.core.raw_views import contract_columns, create_raw_views
 from assets.core.sql import sql_file, table_metadata, transaction, transform_connection
 from assets.core.sync_mappings import load_sync_mappings
 from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
+from assets.warehouse import Warehouse, relation_columns, table_exists
 from pipelines import registry
 from pipelines.config import SyncConfig
 
 _ISSUE_COLUMNS = contract_columns(registry.table("issues"))
 
 
-def build_issues(con: duckdb.DuckDBPyConnection) -> None:
+def build_issues(con: Warehouse) -> None:
     """Rebuild jira.issues from raw_issues (needs the raw views and both mapping tables)."""
     con.execute("CREATE OR REPLACE TEMP VIEW issue_source AS SELECT * FROM raw_issues")
     con.execute(f"CREATE OR REPLACE TABLE jira.issues AS {sql_file('assets.core', 'issue_rows.sql')}")
 
 
-def upsert_issues(con: duckdb.DuckDBPyConnection, changed_issues: str, config: SyncConfig) -> int:
+def upsert_issues(con: Warehouse, changed_issues: str, config: SyncConfig) -> int:
     """Apply changed issues to jira.issues; returns how many rows were written.
 
     `changed_issues` names a table or view with the columns of jira_raw.issues (at least
@@ -35,18 +35,14 @@ def upsert_issues(con: duckdb.DuckDBPyConnection, changed_issues: str, config: S
     statuses not mapped yet are mapped by the same rules as the full run. Runs in the caller's
     transaction if one is open; needs the jira tables of a previous full transform run.
     """
-    present = {
-        name for (name,) in con.execute(f"SELECT column_name FROM (DESCRIBE {changed_issues})").fetchall()
-    }
+    present = set(relation_columns(con, changed_issues))
     for required in ("cloud_id", "id", "updated"):
         if required not in present:
             raise ValueError(
                 f"upsert_issues: {changed_issues} has no column {required!r}; it needs the columns of "
                 "jira_raw.issues (docs/architecture.md), at least cloud_id, id and updated."
             )
-    if not con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'jira' AND table_name = 'issues'"
-    ).fetchall()[0][0]:
+    if not table_exists(con, "jira", "issues"):
         raise RuntimeError(
             "upsert_issues: jira.issues does not exist yet; materialize the jira assets once "
             "(job `transforms`) before applying changes to it."
@@ -90,7 +86,7 @@ def upsert_issues(con: duckdb.DuckDBPyConnection, changed_issues: str, config: S
     return int(written)
 
 
-def delete_issues(con: duckdb.DuckDBPyConnection, deleted_issues: str) -> int:
+def delete_issues(con: Warehouse, deleted_issues: str) -> int:
     """Remove issues from jira.issues; `deleted_issues` names a relation with cloud_id and issue_id."""
     before = con.execute("SELECT count(*) FROM jira.issues").fetchall()[0][0]
     con.execute(

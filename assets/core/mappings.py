@@ -6,7 +6,6 @@ status history) applies the same mapping, and an analyst can see why a type land
 """
 
 import dagster as dg
-import duckdb
 from dagster import AssetExecutionContext
 
 from assets.automation import FOLLOWS_UPSTREAM
@@ -15,11 +14,12 @@ from assets.core.raw_views import create_raw_views, create_status_changes_view
 from assets.core.sql import sql_file, table_metadata, transaction, transform_connection
 from assets.core.sync_mappings import load_sync_mappings
 from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
+from assets.warehouse import Warehouse
 
 _SQL = "assets.core"
 
 
-def build_type_categories(con: duckdb.DuckDBPyConnection) -> None:
+def build_type_categories(con: Warehouse) -> None:
     """Rebuild jira.issue_type_categories from the raw catalogue (needs the raw views)."""
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW type_candidates AS {sql_file(_SQL, 'issue_type_candidates.sql')}"
@@ -29,14 +29,14 @@ def build_type_categories(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def build_status_states(con: duckdb.DuckDBPyConnection) -> None:
+def build_status_states(con: Warehouse) -> None:
     """Rebuild jira.status_states from the raw catalogue, issues and changelog."""
     create_status_changes_view(con)
     con.execute(f"CREATE OR REPLACE TEMP VIEW status_candidates AS {sql_file(_SQL, 'status_candidates.sql')}")
     con.execute(f"CREATE OR REPLACE TABLE jira.status_states AS {sql_file(_SQL, 'statuses_mapped.sql')}")
 
 
-def add_missing_mappings(con: duckdb.DuckDBPyConnection, issue_source: str) -> None:
+def add_missing_mappings(con: Warehouse, issue_source: str) -> None:
     """Map the (project, type) and (project, status) pairs of `issue_source` not mapped yet.
 
     Used between full runs (webhook upserts): a type or status created in Jira since the last
@@ -64,7 +64,7 @@ def add_missing_mappings(con: duckdb.DuckDBPyConnection, issue_source: str) -> N
     con.execute(f"INSERT INTO jira.status_states {sql_file(_SQL, 'statuses_mapped.sql')}")
 
 
-def _counts(con: duckdb.DuckDBPyConnection, table: str, column: str) -> dict[str, int]:
+def _counts(con: Warehouse, table: str, column: str) -> dict[str, int]:
     rows = con.execute(f"SELECT {column}, count(*) FROM jira.{table} GROUP BY ALL ORDER BY 1").fetchall()
     return {str(value): count for value, count in rows}
 

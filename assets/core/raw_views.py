@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import duckdb
-
+from assets.warehouse import Warehouse
 from pipelines import registry
 from pipelines.registry import DATASET as RAW_SCHEMA
 from pipelines.registry import JSON, TABLES, Table
@@ -41,7 +40,7 @@ class RawContractError(RuntimeError):
     """A `jira_raw` table does not match docs/architecture.md."""
 
 
-def raw_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str] | None:
+def raw_columns(con: Warehouse, table: str) -> set[str] | None:
     """The columns of `jira_raw.<table>`, or None when the table does not exist."""
     rows = con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
@@ -50,7 +49,7 @@ def raw_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str] | None:
     return {name for (name,) in rows} or None
 
 
-def create_raw_views(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> list[str]:
+def create_raw_views(con: Warehouse, tables: Iterable[str]) -> list[str]:
     """Create the `raw_<table>` temp views; returns the tables that are missing (read as empty)."""
     missing: list[str] = []
     for name in tables:
@@ -80,7 +79,7 @@ def create_raw_views(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> l
     return missing
 
 
-def create_status_changes_view(con: duckdb.DuckDBPyConnection) -> None:
+def create_status_changes_view(con: Warehouse) -> None:
     """`raw_status_changes`: the changelog items that changed the status (needs raw_issue_changelog)."""
     con.execute(
         """
@@ -93,7 +92,7 @@ def create_status_changes_view(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def create_contract_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[str] | None = None) -> None:
+def create_contract_tables(con: Warehouse, tables: Iterable[str] | None = None) -> None:
     """Empty `jira_raw` tables as their writers make them (for benchmarks and hand-written cases)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     for raw in (registry.table(name) for name in tables) if tables is not None else TABLES:

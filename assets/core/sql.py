@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from importlib.resources import files
 
 import dagster as dg
-import duckdb
 
 from assets.resources import WarehouseResource
+from assets.warehouse import Warehouse, is_postgres
 from pipelines import published_tables
 
 
@@ -24,20 +24,22 @@ def sql_file(package: str, name: str) -> str:
 
 
 @contextmanager
-def transform_connection(warehouse: WarehouseResource) -> Iterator[duckdb.DuckDBPyConnection]:
+def transform_connection(warehouse: WarehouseResource) -> Iterator[Warehouse]:
     """A warehouse connection whose days are UTC days (flow metrics count per UTC day).
 
     The transforms never rely on the order rows are stored in, so DuckDB may write them in any
-    order (less memory and faster parallel table builds).
+    order (less memory and faster parallel table builds). A PostgreSQL session is set up the same
+    way by `PostgresWarehouse`.
     """
     with warehouse.connect() as con:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET preserve_insertion_order = false")
+        if not is_postgres(con):
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET preserve_insertion_order = false")
         yield con
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+def transaction(con: Warehouse) -> Iterator[Warehouse]:
     """All or nothing: readers of the warehouse never see a half-rebuilt table."""
     con.execute("BEGIN TRANSACTION")
     try:
@@ -48,7 +50,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection, schema: str) -> None:
+def ensure_schema(con: Warehouse, schema: str) -> None:
     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
 
 
@@ -70,7 +72,7 @@ def published_spec_metadata(registered: published_tables.PublishedTable) -> dict
     }
 
 
-def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, object]:
+def table_metadata(con: Warehouse, table: str) -> dict[str, object]:
     """Dagster's standard row-count and column-schema metadata for a warehouse table: the columns
     the table really has, each with its description from pipelines/published_tables.py."""
     schema, name = table.split(".")

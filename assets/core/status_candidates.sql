@@ -35,12 +35,12 @@ from_history AS (
     JOIN raw_issues AS i ON i.cloud_id = h.cloud_id AND i.id = h.issue_id
 ),
 site_categories AS (
-    SELECT cloud_id, id AS status_id, any_value(status_category_key) AS status_category_key
+    SELECT cloud_id, id AS status_id, min(status_category_key) AS status_category_key
     FROM raw_statuses
     GROUP BY ALL
 ),
 issue_categories AS (
-    SELECT cloud_id, status_id, any_value(status_category_key) AS status_category_key
+    SELECT cloud_id, status_id, min(status_category_key) AS status_category_key
     FROM raw_issues
     WHERE status_category_key IS NOT NULL
     GROUP BY ALL

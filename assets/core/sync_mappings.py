@@ -7,8 +7,7 @@ every transform (and of every webhook upsert) so that the SQL never hard-codes o
 
 from __future__ import annotations
 
-import duckdb
-
+from assets.warehouse import Warehouse
 from pipelines.config import SyncConfig
 
 SYNC_TABLES_DDL = """
@@ -45,7 +44,7 @@ QUALIFY row_number() OVER (PARTITION BY c.tenant_id, c.site_name ORDER BY by_nam
 """
 
 
-def load_sync_mappings(con: duckdb.DuckDBPyConnection, config: SyncConfig) -> None:
+def load_sync_mappings(con: Warehouse, config: SyncConfig) -> None:
     """(Re)write the `jira.sync_*` tables from the sync file; needs the `raw_sites` view."""
     con.execute("CREATE SCHEMA IF NOT EXISTS jira")
     con.execute(SYNC_TABLES_DDL)

@@ -9,6 +9,7 @@ from assets.core.raw_views import create_raw_views
 from assets.core.sql import sql_file, table_metadata, transaction, transform_connection
 from assets.core.sync_mappings import load_sync_mappings
 from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
+from assets.warehouse import table_exists
 
 RAW_TABLES = ["sites", "teams", "team_members", "groups", "group_members"]
 
@@ -57,9 +58,7 @@ def teams(context: AssetExecutionContext, warehouse: WarehouseResource, sync_con
     with transform_connection(warehouse) as con, transaction(con):
         create_raw_views(con, RAW_TABLES)
         load_sync_mappings(con, config)
-        if not con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'jira' AND table_name = 'user_links'"
-        ).fetchall()[0][0]:
+        if not table_exists(con, "jira", "user_links"):
             raise RuntimeError("jira.user_links does not exist yet; materialize jira/user_links first.")
         con.execute(sql_file("assets.core", "teams.sql"))
         sources = dict(con.execute("SELECT source, count(*) FROM jira.teams GROUP BY ALL").fetchall())

@@ -45,7 +45,8 @@ WITH members AS (
     WHERE t.source = 'groups_api'
 ),
 tenant_links AS (
-    SELECT tenant_id, jira_account_id, arg_min(account_id, linked_at) AS account_id
+    -- the first link; links made in one run share linked_at, so the account id breaks the tie
+    SELECT tenant_id, jira_account_id, list(account_id ORDER BY linked_at, account_id)[1] AS account_id
     FROM jira.user_links
     GROUP BY ALL
 )

@@ -1,4 +1,5 @@
-"""The analyst snapshot: a separate DuckDB file with the `jira` and `analytics` tables.
+"""The analyst snapshot: a separate DuckDB file with the `jira` and `analytics` tables (on a
+PostgreSQL warehouse: the published schemas of `postgres_schemas.py`).
 
 Analysts never open the warehouse (DuckDB admits one writing process per file, and a writer
 blocks even read-only openers). After each transform run this asset copies the tables into a new
@@ -21,7 +22,9 @@ from assets.analytics.assets import ANALYTICS_ASSETS
 from assets.automation import FOLLOWS_UPSTREAM
 from assets.core import CORE_ASSETS
 from assets.core.common import KINDS, PUBLISH_GROUP
+from assets.publish.postgres_schemas import publish_schemas
 from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
+from assets.warehouse import is_postgres
 from pipelines import published_tables
 
 PUBLISHED_SCHEMAS = ("jira", "analytics")
@@ -126,18 +129,37 @@ def publish_snapshot(
     automation_condition=FOLLOWS_UPSTREAM,
     deps=[key for a in (*CORE_ASSETS, *ANALYTICS_ASSETS) for key in a.keys],
     description=(
-        "The DuckDB file analysts open (warehouse.publish_path): every jira and analytics table, built "
-        "beside it and atomically renamed over it after each transform run. Readers never block a run "
-        "and never see a half-written state; reconnect to see the newest snapshot."
+        "What analysts read, rebuilt after each transform run: the DuckDB file warehouse.publish_path "
+        "(every jira and analytics table, built beside it and atomically renamed over it), or on "
+        "PostgreSQL the schemas jira and analytics (copies of the working schemas swapped in with "
+        "schema renames in one transaction). Readers never block a run and never see a half-written "
+        "state; reconnect (DuckDB) or start a new transaction (PostgreSQL) to see the newest."
     ),
 )
 def analyst_snapshot(
     context: AssetExecutionContext, warehouse: WarehouseResource, sync_config: SyncConfigResource
 ) -> dg.MaterializeResult:
     settings = sync_config.load().warehouse
-    publish_path = Path(settings.publish_path)
     started = time.monotonic()
     with warehouse.connect() as con:
+        if is_postgres(con):
+            published = publish_schemas(con, context.run.run_id, readers=settings.publish_readers)
+            if published.retired_kept:
+                context.log.info(
+                    f"previous published schemas still read by a session, dropped by a later publish: "
+                    f"{', '.join(published.retired_kept)}"
+                )
+            return dg.MaterializeResult(
+                metadata={
+                    "schemas": "jira, analytics",
+                    "tables": len(published.row_counts),
+                    "row_counts": published.row_counts,
+                    "retired_schemas_dropped": len(published.retired_dropped),
+                    "retired_schemas_in_use": ", ".join(published.retired_kept) or "none",
+                    "seconds": round(time.monotonic() - started, 2),
+                }
+            )
+        publish_path = Path(settings.publish_path)
         counts = publish_snapshot(
             con, publish_path, context.run.run_id, storage_version=settings.publish_storage_version
         )

@@ -1,4 +1,5 @@
-"""Applying a batch of webhook deliveries to the warehouse, in the caller's DuckDB transaction.
+"""Applying a batch of webhook deliveries to the warehouse, in the caller's transaction (DuckDB or
+PostgreSQL: the same SQL, see assets/warehouse).
 
 Order matters and every step is idempotent, so a batch replayed after a crash (warehouse
 committed, inbox not yet marked) ends in the same state:
@@ -20,11 +21,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from assets.core.issues import delete_issues, upsert_issues
 from assets.core.raw_views import create_table_sql
+from assets.warehouse import Warehouse, relation_columns
 from pipelines import registry
 from pipelines.config import SyncConfig
 from pipelines.inbox.events import InboxEvent
@@ -67,7 +68,7 @@ class ApplySummary:
 
 
 def apply_events(
-    con: duckdb.DuckDBPyConnection, events: Sequence[InboxEvent], config: SyncConfig, *, load_id: str
+    con: Warehouse, events: Sequence[InboxEvent], config: SyncConfig, *, load_id: str
 ) -> ApplySummary:
     """Apply `events` (any order, replays allowed) inside the caller's open transaction."""
     summary = ApplySummary(events=len(events))
@@ -302,7 +303,7 @@ def _deletions_table(events: Iterable[InboxEvent]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=SCHEMAS["issue_deletions"])
 
 
-def _extra_fields_by_cloud(con: duckdb.DuckDBPyConnection, config: SyncConfig) -> dict[str, tuple[str, ...]]:
+def _extra_fields_by_cloud(con: Warehouse, config: SyncConfig) -> dict[str, tuple[str, ...]]:
     """`issues.extra_fields` per cloud ID (sites map names to cloud IDs through jira_raw.sites)."""
     by_name = {(t.id, s.name): s for t, s in config.iter_sites()}
     result = {s.cloud_id: tuple(s.issues.extra_fields) for s in by_name.values() if s.cloud_id}
@@ -316,14 +317,14 @@ def _extra_fields_by_cloud(con: duckdb.DuckDBPyConnection, config: SyncConfig) -
     return result
 
 
-def _insert_select(con: duckdb.DuckDBPyConnection, table: str, source: str, load_id: str) -> str:
+def _insert_select(con: Warehouse, table: str, source: str, load_id: str) -> str:
     """`(cols) SELECT ...` for a dlt-made jira_raw table: shared columns, plus dlt's bookkeeping ones."""
     target = con.execute(
         "SELECT column_name, is_nullable = 'YES' FROM information_schema.columns "
         "WHERE table_schema = 'jira_raw' AND table_name = ? ORDER BY ordinal_position",
         [table],
     ).fetchall()
-    available = {name for (name,) in con.execute(f"SELECT column_name FROM (DESCRIBE {source})").fetchall()}
+    available = set(relation_columns(con, source))
     names, values = [], []
     for name, nullable in target:
         if name in available:
@@ -341,7 +342,7 @@ def _insert_select(con: duckdb.DuckDBPyConnection, table: str, source: str, load
     return f"({cols}) SELECT {', '.join(values)} FROM {source}"
 
 
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+def _exists(con: Warehouse, schema: str, table: str) -> bool:
     return bool(
         con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
@@ -350,5 +351,5 @@ def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     )
 
 
-def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+def _count(con: Warehouse, relation: str) -> int:
     return int(con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0])

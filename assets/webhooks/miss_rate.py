@@ -19,11 +19,11 @@ import re
 from datetime import datetime
 
 import dagster as dg
-import duckdb
 
 from assets.automation import CHECK_FOLLOWS_ASSET
 from assets.core.common import raw_key
 from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
+from assets.warehouse import Warehouse
 from pipelines.config import SyncConfig
 
 ISSUE_UPDATES_KEY = raw_key("issue_updates")
@@ -98,7 +98,7 @@ def filter_project_keys(jql_filter: str | None) -> list[str] | None:
 
 
 def _scope(
-    con: duckdb.DuckDBPyConnection, config: SyncConfig
+    con: Warehouse, config: SyncConfig
 ) -> list[tuple[str, str, list[str] | None, datetime | None]]:
     """(cloud_id, tenant/site, project keys, webhook alive since) of webhook-enabled sites.
 
@@ -144,7 +144,7 @@ def _scope(
     return scope
 
 
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+def _exists(con: Warehouse, schema: str, table: str) -> bool:
     return bool(
         con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
@@ -161,7 +161,7 @@ def _not_enough_data(reason: str, metadata: dict | None = None) -> dg.AssetCheck
     )
 
 
-def measure_miss_rate(con: duckdb.DuckDBPyConnection, config: SyncConfig) -> dg.AssetCheckResult:
+def measure_miss_rate(con: Warehouse, config: SyncConfig) -> dg.AssetCheckResult:
     """Count, rate and examples of undelivered changes; ERROR when a site's webhooks went silent."""
     scope = _scope(con, config)
     if not scope:

@@ -10,9 +10,9 @@ from datetime import timedelta
 from typing import Literal
 
 import dagster as dg
-import duckdb
 
 from assets.resources import WAREHOUSE_POOL, JiraSecretsResource, SyncConfigResource, WarehouseResource
+from assets.warehouse import Warehouse
 from pipelines.webhooks.operations import SiteRegistration, record_for_receiver, run_action
 from pipelines.webhooks.sites import open_webhook_sites
 
@@ -144,7 +144,7 @@ def expiry_check(rows: list[SiteRegistration], refresh_before: timedelta) -> dg.
     )
 
 
-def write_registrations(con: duckdb.DuckDBPyConnection, rows: list[SiteRegistration]) -> None:
+def write_registrations(con: Warehouse, rows: list[SiteRegistration]) -> None:
     """Replace the table in one transaction: analysts see the previous or the new state, never half."""
     con.execute("BEGIN TRANSACTION")
     try:

@@ -272,11 +272,13 @@ def test_another_destination_loads_without_its_credentials(
     assert "WAREHOUSE_URL" in {s.env for s in shared_resources(config)["jira_secrets"].secrets}
 
 
-def test_another_destination_gets_the_raw_area_only(tmp_path: Path) -> None:
-    body = "version: 1\nwarehouse: {destination: postgres, credentials_env: WAREHOUSE_URL}\n" + SITE % (
-        "none",
-        "issues",
-    )
-    defs = build_definitions(load_sync_config(write_sync_file(tmp_path, body)))
-    groups = {node.group_name for node in defs.resolve_asset_graph().asset_nodes}
-    assert groups == {"jira_raw"}  # the SQL transforms need the DuckDB warehouse
+def test_postgres_gets_every_area_another_destination_the_raw_area_only(tmp_path: Path) -> None:
+    def groups(destination: str) -> set[str]:
+        body = f"version: 1\nwarehouse: {{destination: {destination}, credentials_env: WAREHOUSE_URL}}\n"
+        defs = build_definitions(
+            load_sync_config(write_sync_file(tmp_path, body + SITE % ("none", "issues")))
+        )
+        return {node.group_name for node in defs.resolve_asset_graph().asset_nodes}
+
+    assert groups("postgres") == groups("duckdb") >= {"jira_raw", "jira", "analytics", "publish", "webhooks"}
+    assert groups("snowflake") == {"jira_raw"}  # the SQL transforms run on DuckDB or PostgreSQL
