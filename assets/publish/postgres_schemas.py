@@ -4,7 +4,8 @@ The transforms write the working schemas (`jira_work`, `analytics_work`, see ass
 After each transform run this builds complete copies in `<schema>__publishing`, then swaps them in
 with schema renames in the same transaction: a reader sees the previous publish or the new one,
 never a half-written one, and the same two-part names as in the DuckDB snapshot
-(`jira.issues`, `analytics.issue_cycle_times`; `jira.snapshot_info` says which run).
+(`jira.issues`, `analytics.issue_cycle_times`; `jira.snapshot_info` says which run), each table
+and column described (`COMMENT ON`) from pipelines/published_tables.py.
 
 Lock levels decide who waits. A reader holds ACCESS SHARE on the tables it reads until its
 transaction ends. Renaming a schema takes no lock on the tables in it, so the swap never waits for
@@ -24,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assets.warehouse.postgres import PostgresWarehouse
+from pipelines import published_tables
 
 PUBLISHED_SCHEMAS = ("jira", "analytics")
 INFO_TABLE = "snapshot_info"  # in the published `jira` schema
@@ -65,13 +67,14 @@ def publish_schemas(
                 target = f"{staging}.{_quote(table)}"
                 con.native(f"CREATE TABLE {target} AS SELECT * FROM {source}")
                 result.row_counts[f"{schema}.{table}"] = con.rowcount
-                _copy_comments(con, source, target)
+                _describe(con, target, published_tables.find(f"{schema}.{table}"))
         info = f"{_quote(_STAGING.format(schema='jira'))}.{INFO_TABLE}"
         con.native(
             f"CREATE TABLE {info} (published_at TIMESTAMPTZ, run_id TEXT, table_name TEXT, row_count BIGINT)"
         )
         for name, rows in result.row_counts.items():
             con.native(f"INSERT INTO {info} VALUES (now(), %s, %s, %s)", [run_id, name, rows])
+        _describe(con, info, published_tables.find(f"main.{INFO_TABLE}"))
         for schema in PUBLISHED_SCHEMAS:
             _grant(con, _quote(_STAGING.format(schema=schema)), readers)
         for schema in PUBLISHED_SCHEMAS:
@@ -125,19 +128,23 @@ def _schema_exists(con: PostgresWarehouse, schema: str) -> bool:
     return bool(con.native("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema]).fetchall())
 
 
-def _copy_comments(con: PostgresWarehouse, source: str, target: str) -> None:
-    """Table and column descriptions (COMMENT ON) of the working table, onto its published copy."""
-    (comment,) = con.native("SELECT obj_description(%s::regclass, 'pg_class')", [source]).fetchall()[0]
-    if comment:
-        con.native(f"COMMENT ON TABLE {target} IS %s", [comment])
-    columns = con.native(
-        "SELECT attname, col_description(attrelid, attnum) FROM pg_attribute "
-        "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-        [source],
-    ).fetchall()
-    for column, text in columns:
-        if text:
-            con.native(f"COMMENT ON COLUMN {target}.{_quote(column)} IS %s", [text])
+def _describe(
+    con: PostgresWarehouse, target: str, registered: published_tables.PublishedTable | None
+) -> None:
+    """COMMENT ON the published table and its columns, from pipelines/published_tables.py."""
+    if registered is None:
+        return
+    con.native(f"COMMENT ON TABLE {target} IS %s", [registered.description])
+    present = {
+        name
+        for (name,) in con.native(
+            "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+            [target],
+        ).fetchall()
+    }
+    for column in registered.columns:
+        if column.name in present:
+            con.native(f"COMMENT ON COLUMN {target}.{_quote(column.name)} IS %s", [column.description])
 
 
 def _grant(con: PostgresWarehouse, schema: str, readers: Sequence[str]) -> None:

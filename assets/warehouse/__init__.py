@@ -18,6 +18,15 @@ Warehouse = duckdb.DuckDBPyConnection | PostgresWarehouse
 ENGINES = ("duckdb", "postgres")
 
 
+def postgres_data_errors() -> tuple[type[BaseException], ...]:
+    """PostgreSQL's errors caused by a value (a conversion, a constraint), when psycopg2 is installed."""
+    try:
+        import psycopg2
+    except ImportError:
+        return ()
+    return (psycopg2.DataError, psycopg2.IntegrityError)
+
+
 def is_postgres(con: Any) -> bool:
     return isinstance(con, PostgresWarehouse)
 

@@ -29,6 +29,7 @@ import msgspec
 import pyarrow as pa
 
 from assets.core.sql import transaction
+from assets.warehouse import Warehouse, postgres_data_errors
 from assets.webhooks.apply import ApplySummary, apply_events
 from pipelines.config import SyncConfig
 from pipelines.inbox.events import InboxEvent
@@ -45,6 +46,7 @@ DATA_ERRORS: tuple[type[BaseException], ...] = (
     KeyError,
     pa.ArrowException,
     msgspec.ValidationError,
+    *postgres_data_errors(),
 )
 REASON_LIMIT = 2000  # characters of an error kept as the quarantine reason
 
@@ -73,7 +75,7 @@ def screen(events: Sequence[InboxEvent]) -> tuple[list[InboxEvent], list[tuple[I
 
 
 def drain_batch(
-    con: duckdb.DuckDBPyConnection, events: Sequence[InboxEvent], config: SyncConfig, *, load_id: str
+    con: Warehouse, events: Sequence[InboxEvent], config: SyncConfig, *, load_id: str
 ) -> DrainedBatch:
     """Screen and apply `events`, committing each applied part; nothing is marked in the inbox."""
     batch = DrainedBatch()
@@ -84,7 +86,7 @@ def drain_batch(
 
 
 def _apply_isolating(
-    con: duckdb.DuckDBPyConnection,
+    con: Warehouse,
     events: list[InboxEvent],
     config: SyncConfig,
     load_id: str,

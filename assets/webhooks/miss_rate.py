@@ -97,9 +97,7 @@ def filter_project_keys(jql_filter: str | None) -> list[str] | None:
     return [v.strip().strip("\"'") for v in values.split(",") if v.strip()]
 
 
-def _scope(
-    con: Warehouse, config: SyncConfig
-) -> list[tuple[str, str, list[str] | None, datetime | None]]:
+def _scope(con: Warehouse, config: SyncConfig) -> list[tuple[str, str, list[str] | None, datetime | None]]:
     """(cloud_id, tenant/site, project keys, webhook alive since) of webhook-enabled sites.
 
     Cloud IDs come from jira_raw.sites; "alive since" from jira.webhook_registrations (a healthy
