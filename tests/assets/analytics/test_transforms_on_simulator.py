@@ -6,16 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
-import yaml
 
-from assets.definitions import build_definitions
 from jira_simulator.process import SimulatorProcess
-from pipelines.config import load_sync_config
-
-RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
+from tests.assets.warehouse.engines_kit import load_raw, run_sql_areas, simulated_sync_file
 
 
 @pytest.fixture(scope="module")
@@ -24,71 +19,18 @@ def loaded(tmp_path_factory):
     with SimulatorProcess(issues=40, seed=11) as sim, pytest.MonkeyPatch.context() as env:
         env.setenv("SIM_EMAIL", sim.admin_email)
         env.setenv("SIM_API_TOKEN", sim.api_token)
-        truth = sim.truth()
-        sites = []
-        for number, (name, cloud_id) in enumerate(sorted(sim.cloud_ids.items())):
-            team_sync = (
-                {
-                    "method": "teams_api",
-                    "organization_id": truth["sites"][cloud_id]["organization_id"],
-                    "email_env": "SIM_EMAIL",
-                    "api_token_env": "SIM_API_TOKEN",
-                }
-                if number == 0
-                else {"method": "groups_api"}
-            )
-            sites.append(
-                {
-                    "name": name,
-                    "url": sim.site_url(name),
-                    "cloud_id": cloud_id,
-                    "auth": {
-                        "method": "api_token",
-                        "email_env": "SIM_EMAIL",
-                        "api_token_env": "SIM_API_TOKEN",
-                    },
-                    "team_sync": team_sync,
-                }
-            )
-        sync_file = workdir / "jira_sync.yaml"
-        sync_file.write_text(
-            yaml.safe_dump(
-                {
-                    "version": 1,
-                    "warehouse": {
-                        "path": str(workdir / "warehouse.duckdb"),
-                        "publish_path": str(workdir / "jira_analytics.duckdb"),
-                    },
-                    "atlassian": {"auth_url": sim.base_url, "api_url": sim.base_url},
-                    "http": {"max_requests_per_second": 500, "concurrency": 4},
-                    "tenants": [{"id": "acme", "sites": sites}],
-                }
-            )
-        )
         env.setenv("DLT_DATA_DIR", str(workdir / "dlt"))
-        defs = build_definitions(load_sync_config(sync_file))
-        graph = defs.resolve_asset_graph()
-        job = defs.resolve_implicit_global_asset_job_def()
-        instance = dg.DagsterInstance.ephemeral()
-        reference = dg.AssetSelection.tag("jira_sync/kind", "reference").resolve(graph)
-        issues = [dg.AssetKey(["jira_raw", "issues"]), dg.AssetKey(["jira_raw", "issue_changelog"])]
-        months = graph.get(issues[0]).partitions_def
-        raw_runs = [
-            job.execute_in_process(instance=instance, asset_selection=sorted(reference)),
-            job.execute_in_process(
-                instance=instance,
-                asset_selection=issues,
-                tags=dict(
-                    zip(
-                        RANGE,
-                        (months.get_first_partition_key(), months.get_last_partition_key()),
-                        strict=True,
-                    )
-                ),
-            ),
-        ]
-        transforms = dg.AssetSelection.groups("jira", "analytics", "publish").resolve(graph)
-        result = job.execute_in_process(instance=instance, asset_selection=sorted(transforms))
+        truth = sim.truth()
+        sync_file = simulated_sync_file(
+            sim,
+            workdir,
+            {
+                "path": str(workdir / "warehouse.duckdb"),
+                "publish_path": str(workdir / "jira_analytics.duckdb"),
+            },
+        )
+        raw_runs = load_raw(sync_file)
+        result = run_sql_areas(sync_file)
     return {"workdir": workdir, "raw_runs": raw_runs, "result": result, "truth": truth}
 
 
