@@ -1,20 +1,19 @@
 """The flow report asset: rebuilt from the analyst snapshot after every publish.
 
-It reads the published file read-only (not the warehouse), so it takes no warehouse pool slot
-and a run holding the warehouse never waits for it.
+It reads the published file read-only (not the warehouse), or on PostgreSQL the published
+schemas, so it takes no warehouse pool slot and a run holding the warehouse never waits for it.
 """
 
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 from dagster import AssetExecutionContext
 
 from assets.automation import FOLLOWS_UPSTREAM
 from assets.core.common import PUBLISH_GROUP
 from assets.publish.report import IMAGES_DIR, build_report
-from assets.publish.snapshot import SNAPSHOT_KEY
-from assets.resources import SyncConfigResource
+from assets.publish.snapshot import SNAPSHOT_KEY, read_published
+from assets.resources import SyncConfigResource, WarehouseResource
 
 REPORT_KEY = dg.AssetKey(["publish", "flow_report"])
 
@@ -33,10 +32,11 @@ REPORT_KEY = dg.AssetKey(["publish", "flow_report"])
         "Built from the analyst snapshot after every publish; metadata: the headline figures."
     ),
 )
-def flow_report(context: AssetExecutionContext, sync_config: SyncConfigResource) -> dg.MaterializeResult:
+def flow_report(
+    context: AssetExecutionContext, sync_config: SyncConfigResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     config = sync_config.load()
-    snapshot = Path(config.warehouse.publish_path)
-    with duckdb.connect(str(snapshot), read_only=True) as con:
+    with read_published(warehouse, Path(config.warehouse.publish_path)) as con:
         report = build_report(
             con, Path(config.report.path), weeks=config.report.weeks, months=config.report.months
         )

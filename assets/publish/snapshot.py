@@ -12,6 +12,8 @@ can lock the warehouse or fail a run.
 import glob
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -24,11 +26,24 @@ from assets.core import CORE_ASSETS
 from assets.core.common import KINDS, PUBLISH_GROUP
 from assets.publish.postgres_schemas import publish_schemas
 from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
-from assets.warehouse import is_postgres
+from assets.warehouse import Warehouse, is_postgres
+from assets.warehouse.postgres import PostgresWarehouse
 from pipelines import published_tables
 
 PUBLISHED_SCHEMAS = ("jira", "analytics")
 SNAPSHOT_KEY = dg.AssetKey(["publish", "analyst_snapshot"])
+
+
+@contextmanager
+def read_published(warehouse: WarehouseResource, publish_path: Path) -> Iterator[Warehouse]:
+    """A read-only view of what analysts read, with the snapshot's names: the DuckDB file, or on
+    PostgreSQL the published schemas (`main.snapshot_info` is `jira.snapshot_info` there)."""
+    if warehouse.engine == "postgres":
+        with PostgresWarehouse(warehouse.postgres_url or "", schemas=(("main", "jira"),)) as con:
+            yield con
+        return
+    with duckdb.connect(str(publish_path), read_only=True) as con:
+        yield con
 
 
 def _literal(text: str) -> str:

@@ -66,6 +66,7 @@ def simulated_sync_file(sim: SimulatorProcess, workdir: Path, warehouse: Mapping
             {
                 "version": 1,
                 "warehouse": dict(warehouse),
+                "report": {"path": str(workdir / "report")},
                 "atlassian": {"auth_url": sim.base_url, "api_url": sim.base_url},
                 "http": {"max_requests_per_second": 500, "concurrency": 4},
                 "tenants": [{"id": "acme", "sites": sites}],

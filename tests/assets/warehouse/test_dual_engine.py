@@ -157,6 +157,21 @@ def test_the_checks_agree(engines):
             assert duck[name] == postgres[name], name
 
 
+def test_the_flow_report_shows_the_same_figures(engines):
+    def figures(result) -> dict:
+        (event,) = [
+            e
+            for e in result.get_asset_materialization_events()
+            if e.asset_key.to_user_string() == "publish/flow_report"
+        ]
+        metadata = event.materialization.metadata
+        volatile = {"report", "path", "images", "data_as_of", "bytes", "seconds"}
+        return {k: v.value for k, v in metadata.items() if k not in volatile}
+
+    duck, postgres = (figures(engines["runs"][engine]) for engine in ("duckdb", "postgres"))
+    assert duck == postgres and duck["charts"] > 0
+
+
 def test_analysts_read_the_published_schemas(engines):
     working = postgres_tables(engines["url"])
     published = postgres_tables(engines["url"], published=True)
