@@ -16,7 +16,7 @@ import altair as alt
 from assets.publish.report.data import STATES, ReportData
 from pipelines.published_tables import NO_TEAM
 
-WIDTH = 560
+WIDTH = 500
 HEIGHT = 260
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 STATE_LABELS = {"closed": "Closed since {start}", "in_progress": "In progress", "open": "Open (not started)"}
@@ -53,6 +53,9 @@ class Chart:
     question: str
     spec: dict
     datasets: tuple[str, ...]
+    # (dataset, shown from epoch ms): the rows a scatter draws, which set its `points` parameter so
+    # that dots get smaller and lighter as they get many (set by the page per slice, and for images)
+    density: tuple[str, int | None] | None = None
 
 
 LOG_TICKS = [0.01, 0.1, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
@@ -80,6 +83,11 @@ def _percentile_lines(quantiles: alt.Chart, what: str) -> list[alt.Chart]:
     ).encode(x=alt.value(WIDTH), y="days:Q", text="label:N")
     label = labelled.mark_text(**text, color="#222222").encode(x=alt.value(WIDTH), y="days:Q", text="label:N")
     return [rule, halo, label]
+
+
+POINTS = alt.param(name="points", value=400)
+DOT_SIZE = alt.ExprRef("max(7, 38 * sqrt(400 / max(400, points)))")
+DOT_OPACITY = alt.ExprRef("max(0.25, 0.75 * sqrt(400 / max(400, points)))")
 
 
 def _ms(day: date) -> int:
@@ -204,7 +212,7 @@ def cycle_time_scatter(data: ReportData, start: date) -> alt.LayerChart:
         )
         .transform_calculate(days_shown="datum.cycle_days")
     )
-    points = closed.mark_circle(size=38, opacity=0.75).encode(
+    points = closed.mark_circle(size=DOT_SIZE, opacity=DOT_OPACITY).encode(
         x=alt.X(
             "closed:T",
             title="Closed",
@@ -213,7 +221,10 @@ def cycle_time_scatter(data: ReportData, start: date) -> alt.LayerChart:
         ),
         y=_log_days("Cycle time (days, log scale)"),
         color=alt.Color(
-            "category:N", title="Type", scale=_category_scale(), legend=alt.Legend(orient="right")
+            "category:N",
+            title="Type",
+            scale=_category_scale(),
+            legend=alt.Legend(orient="right", symbolOpacity=1),
         ),
         tooltip=[
             alt.Tooltip("key:N", title="Issue"),
@@ -229,11 +240,15 @@ def cycle_time_scatter(data: ReportData, start: date) -> alt.LayerChart:
         ],
     )
     quantiles = closed.transform_quantile("cycle_days", probs=[0.5, 0.85], as_=["prob", "days"])
-    return alt.layer(points, *_percentile_lines(quantiles, "")).properties(
-        **_frame(
-            "Cycle time of finished work",
-            f"Issues closed since {start:%d %b %Y}, first in progress -> closed; dashed: p50 and p85",
-        ),
+    return (
+        alt.layer(points, *_percentile_lines(quantiles, ""))
+        .add_params(POINTS)
+        .properties(
+            **_frame(
+                "Cycle time of finished work",
+                f"Issues closed since {start:%d %b %Y}, first in progress -> closed; dashed: p50 and p85",
+            ),
+        )
     )
 
 
@@ -241,13 +256,16 @@ def aging_wip(data: ReportData) -> alt.LayerChart:
     points = (
         alt.Chart(alt.Data(name="aging"))
         .transform_calculate(jitter="random()", days_shown="max(datum.age_days, 0.01)")
-        .mark_circle(size=32, opacity=0.7)
+        .mark_circle(size=DOT_SIZE, opacity=DOT_OPACITY)
         .encode(
             x=alt.X("status:N", title="Status now", axis=alt.Axis(labelAngle=0)),
             xOffset=alt.XOffset("jitter:Q", scale=alt.Scale(padding=8)),
             y=_log_days("Days since it started (log scale)"),
             color=alt.Color(
-                "category:N", title="Type", scale=_category_scale(), legend=alt.Legend(orient="right")
+                "category:N",
+                title="Type",
+                scale=_category_scale(),
+                legend=alt.Legend(orient="right", symbolOpacity=1),
             ),
             tooltip=[
                 alt.Tooltip("key:N", title="Issue"),
@@ -265,6 +283,7 @@ def aging_wip(data: ReportData) -> alt.LayerChart:
     )
     return (
         alt.layer(points, *_percentile_lines(quantiles, "cycle time "))
+        .add_params(POINTS)
         .resolve_scale(x="independent")
         .properties(
             **_frame(
@@ -421,6 +440,7 @@ def build_charts(data: ReportData) -> list[Chart]:
             "How long does an item take once started? 85% of recent items finished within the p85 line.",
             cycle_time_scatter(data, weeks_start),
             ("closed",),
+            ("closed", _ms(weeks_start)),
         ),
         (
             "aging_wip",
@@ -428,6 +448,7 @@ def build_charts(data: ReportData) -> list[Chart]:
             "Which items in progress are older than usual and need attention (above the p85 line)?",
             aging_wip(data),
             ("aging", "closed"),
+            ("aging", None),
         ),
         (
             "bug_share",
@@ -445,6 +466,6 @@ def build_charts(data: ReportData) -> list[Chart]:
         ),
     ]
     return [
-        Chart(chart_id, title, question, _config(chart).to_dict(validate=True), datasets)
-        for chart_id, title, question, chart, datasets in charts
+        Chart(chart_id, title, question, _config(chart).to_dict(validate=True), datasets, *density)
+        for chart_id, title, question, chart, datasets, *density in charts
     ]

@@ -36,6 +36,12 @@ def full_spec(chart: Chart, data: ReportData, stamp: str) -> dict[str, Any]:
     subtitle = title.get("subtitle", [])
     title["subtitle"] = [*([subtitle] if isinstance(subtitle, str) else subtitle), stamp]
     spec["title"] = title
+    if chart.density is not None:
+        name, since = chart.density
+        shown = sum(1 for row in spec["datasets"][name] if since is None or row["closed"] >= since)
+        for param in spec.get("params", []):
+            if param["name"] == "points":
+                param["value"] = shown
     return spec
 
 

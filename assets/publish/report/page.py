@@ -104,6 +104,7 @@ def render_page(
                 "spec": chart.spec,
                 "datasets": list(chart.datasets),
                 "wide": chart.id in WIDE_CHARTS,
+                "density": list(chart.density) if chart.density else None,
             }
             for chart in charts
         ],
