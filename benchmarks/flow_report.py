@@ -33,7 +33,14 @@ def make_world(folder: Path, issues: int) -> Path:
     shutil.copy(REPO / "dagster.yaml", folder / "dagster.yaml")
     started = time.monotonic()
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "jira-sync"), "demo", "--issues", str(issues), "--warehouse", "data/w.duckdb"],
+        [
+            str(Path(sys.executable).parent / "jira-sync"),
+            "demo",
+            "--issues",
+            str(issues),
+            "--warehouse",
+            "data/w.duckdb",
+        ],
         cwd=folder,
         env={**os.environ, "DAGSTER_HOME": str(folder)},
         capture_output=True,
