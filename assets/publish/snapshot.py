@@ -146,9 +146,9 @@ def publish_snapshot(
     description=(
         "What analysts read, rebuilt after each transform run: the DuckDB file warehouse.publish_path "
         "(every jira and analytics table, built beside it and atomically renamed over it), or on "
-        "PostgreSQL the schemas jira and analytics (copies of the working schemas swapped in with "
-        "schema renames in one transaction). Readers never block a run and never see a half-written "
-        "state; reconnect (DuckDB) or start a new transaction (PostgreSQL) to see the newest."
+        "PostgreSQL the schemas jira and analytics (every table's rows replaced in one transaction). "
+        "Readers never block a run and never see a half-written state; reconnect (DuckDB) or start a new "
+        "transaction (PostgreSQL) to see the newest."
     ),
 )
 def analyst_snapshot(
@@ -169,6 +169,8 @@ def analyst_snapshot(
                     "schemas": "jira, analytics",
                     "tables": len(published.row_counts),
                     "row_counts": published.row_counts,
+                    "method": published.method,
+                    "tables_created_or_reshaped": ", ".join(published.reshaped) or "none",
                     "retired_schemas_dropped": len(published.retired_dropped),
                     "retired_schemas_in_use": ", ".join(published.retired_kept) or "none",
                     "seconds": round(time.monotonic() - started, 2),
