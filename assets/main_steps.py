@@ -42,7 +42,11 @@ def main_steps(graph) -> list[MainStep]:
     steps = [
         MainStep("reference data and teams", "main_reference_data_and_teams", take(reference)),
         MainStep("issues backfill", ISSUES_BACKFILL_JOB, take(_raw("issues", "issue_changelog"))),
-        MainStep("incremental sweep", "main_incremental_sweep", take(_raw("issue_updates"))),
+        MainStep(
+            "incremental sweep and worklogs",
+            "main_incremental_sweep_and_worklogs",
+            take(_raw("issue_updates", "worklogs")),
+        ),
         MainStep("issue census", "main_issue_census", take(_raw("issue_deletions", "project_access"))),
     ]
     steps.append(

@@ -148,7 +148,12 @@ def demo_sync_file(
                             "users",
                             "groups",
                             "teams",
+                            "sprints",
+                            "worklogs",
                         ],
+                        # Story points, which the simulator's scrum boards estimate with: the
+                        # sprint reports read them from here.
+                        "issues": {"extra_fields": ["customfield_10016"]},
                         "webhook": {"enabled": True},
                     }
                     for site in sites

@@ -20,6 +20,8 @@ SITE_TABLES: dict[str, str] = {t.name: t.truth.row_id for t in TABLES if t.truth
 ORGANIZATION_TABLES: dict[str, str] = {
     t.name: t.truth.row_id for t in TABLES if t.truth and t.truth.scope == "organization"
 }
+# Truth the transforms derive (schema.table -> row id): sprint membership is the issues' Sprint field.
+DERIVED_SITE_TABLES: dict[str, str] = {"jira.issue_sprints": "sprint_id || ':' || issue_id"}
 
 
 @dataclass
@@ -36,7 +38,8 @@ class TableCheck:
         return not self.missing and not self.extra and self.warehouse == self.truth
 
     def line(self) -> str:
-        head = f"{'OK      ' if self.ok else 'MISMATCH'} jira_raw.{self.table:<18} {self.owner:<28}"
+        name = self.table if "." in self.table else f"jira_raw.{self.table}"
+        head = f"{'OK      ' if self.ok else 'MISMATCH'} {name:<27} {self.owner:<28}"
         text = f"{head} {self.warehouse:>7} rows, truth {self.truth:>7}"
         if self.missing:
             text += f"; missing {len(self.missing)} (e.g. {', '.join(self.missing[:3])})"
@@ -61,7 +64,8 @@ def _check(table: str, owner: str, found: list[str], truth: dict[str, Any]) -> T
 
 
 # (table, SQL expression of the row id, owner column, owner value) -> the ids found (none when
-# the table does not exist); owner column None reads every row.
+# the table does not exist); owner column None reads every row. A table is a jira_raw table's
+# name, or `schema.table` for a derived one.
 IdReader = Callable[[str, str, str | None, str | None], list[str]]
 
 
@@ -71,10 +75,11 @@ def check_warehouse(warehouse: Path, truth: dict[str, Any], site_names: dict[str
     try:
 
         def read_ids(table: str, expr: str, owner_column: str, owner: str) -> list[str]:
-            if not _has(con, table):
+            schema, _, name = table.rpartition(".")
+            if not _has(con, schema or "jira_raw", name):
                 return []
             rows = con.execute(
-                f"SELECT {expr} FROM jira_raw.{table} WHERE {owner_column} = ?", [owner]
+                f"SELECT {expr} FROM {schema or 'jira_raw'}.{name} WHERE {owner_column} = ?", [owner]
             ).fetchall()
             return [str(row[0]) for row in rows]
 
@@ -96,6 +101,11 @@ def check_ids(read_ids: IdReader, truth: dict[str, Any], site_names: dict[str, s
         owner = f"site {site_names[cloud_id]}"
         for table, expr in SITE_TABLES.items():
             checks.append(_check(table, owner, read_ids(table, expr, "cloud_id", cloud_id), site[table]))
+        for table, expr in DERIVED_SITE_TABLES.items():
+            truth_name = table.rpartition(".")[2]
+            if truth_name in site:
+                found = read_ids(table, expr, "cloud_id", cloud_id)
+                checks.append(_check(table, owner, found, site[truth_name]))
     organizations = {site["organization_id"] for cid, site in truth["sites"].items() if cid in site_names}
     for org_id, organization in truth["organizations"].items():
         if org_id not in organizations:
@@ -110,9 +120,9 @@ def check_ids(read_ids: IdReader, truth: dict[str, Any], site_names: dict[str, s
     return checks
 
 
-def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+def _has(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'jira_raw' AND table_name = ?",
-        [table],
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, table],
     ).fetchone()
     return bool(row and row[0])

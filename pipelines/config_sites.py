@@ -65,10 +65,12 @@ class TeamSync(StrictModel):
 
 
 class IssueScope(StrictModel):
-    """Which issues to sync (an optional JQL restriction) and which custom fields to keep."""
+    """Which issues to sync (an optional JQL restriction), which custom fields to keep, and the
+    site's Sprint field (the agile source checks it against the site's field list)."""
 
     jql: str | None = None
     extra_fields: list[str] = Field(default_factory=list)
+    sprint_field: str | None = "customfield_10020"
 
     @field_validator("extra_fields")
     @classmethod
@@ -77,6 +79,21 @@ class IssueScope(StrictModel):
             if not FIELD_ID.match(field_id):
                 raise ValueError(f"{field_id!r} is not a Jira field id; write e.g. customfield_10016")
         return value
+
+    @field_validator("sprint_field")
+    @classmethod
+    def _sprint_field(cls, value: str | None) -> str | None:
+        if value is not None and not FIELD_ID.match(value):
+            raise ValueError(f"{value!r} is not a Jira field id; write e.g. customfield_10020 (or null)")
+        return value
+
+    @property
+    def decoded_fields(self) -> tuple[str, ...]:
+        """The custom fields every issue page is asked for and decoded with: the kept ones and Sprint."""
+        extra = tuple(self.extra_fields)
+        if self.sprint_field is None or self.sprint_field in extra:
+            return extra
+        return (*extra, self.sprint_field)
 
     @field_validator("jql")
     @classmethod

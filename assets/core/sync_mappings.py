@@ -21,7 +21,7 @@ CREATE OR REPLACE TABLE jira.sync_project_teams (
     tenant_id VARCHAR, site_name VARCHAR, project_key VARCHAR, team VARCHAR);
 CREATE OR REPLACE TABLE jira.sync_site_settings (
     tenant_id VARCHAR, site_name VARCHAR, url VARCHAR, configured_cloud_id VARCHAR,
-    team_method VARCHAR, organization_id VARCHAR);
+    team_method VARCHAR, organization_id VARCHAR, sprint_field VARCHAR);
 """
 
 # Each configured site with the cloud ID it resolves to: the sync file's cloud_id, else the
@@ -34,7 +34,8 @@ SELECT
     c.url,
     coalesce(c.configured_cloud_id, by_name.cloud_id, by_url.cloud_id) AS cloud_id,
     c.team_method,
-    c.organization_id
+    c.organization_id,
+    c.sprint_field
 FROM jira.sync_site_settings AS c
 LEFT JOIN raw_sites AS by_name
     ON by_name.tenant_id = c.tenant_id AND by_name.name = c.site_name
@@ -63,6 +64,7 @@ def load_sync_mappings(con: Warehouse, config: SyncConfig) -> None:
                 site.cloud_id,
                 site.team_sync.method,
                 site.team_sync.organization_id,
+                site.issues.sprint_field,
             )
         )
         for project_key, mapping in site.mappings.projects.items():

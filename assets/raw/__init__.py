@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.raw.catalog import syncs_issues
+from assets.raw.catalog import syncs, syncs_issues
 from assets.raw.census import build_census_assets
 from assets.raw.issues import build_issue_assets
 from assets.raw.reference import build_reference_assets
 from assets.raw.sweep import build_sweep_asset
+from assets.raw.worklogs import build_worklog_asset
 from pipelines.config import SyncConfig
 
 
@@ -16,4 +17,6 @@ def build_definitions(config: SyncConfig) -> dg.Definitions:
     assets: list[dg.AssetsDefinition] = build_reference_assets(config)
     if syncs_issues(config):
         assets += [build_issue_assets(config), build_sweep_asset(config), build_census_assets(config)]
+    if syncs(config, "worklogs"):
+        assets.append(build_worklog_asset(config))
     return dg.Definitions(assets=assets)

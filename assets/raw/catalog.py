@@ -79,8 +79,13 @@ def syncs_teams(config: SyncConfig) -> bool:
     return any(site.syncs_teams_api for _tenant, site in config.iter_sites())
 
 
+def syncs(config: SyncConfig, entity: str) -> bool:
+    """Whether some site selects `entity`."""
+    return any(entity in site.entities for _tenant, site in config.iter_sites())
+
+
 def syncs_issues(config: SyncConfig) -> bool:
-    return any("issues" in site.entities for _tenant, site in config.iter_sites())
+    return syncs(config, "issues")
 
 
 def _groups_become_teams(site: SiteConfig) -> bool:

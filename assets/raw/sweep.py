@@ -8,7 +8,7 @@ from dagster import AssetExecutionContext
 from assets.raw.catalog import DATASET, DESCRIPTIONS, GROUP, KIND_TAG, table_spec_metadata
 from assets.raw.metadata import http_metadata, rows_loaded, table_metadata
 from assets.raw.site_access import open_sites
-from assets.raw.warehouse_state import issue_watermarks
+from assets.raw.warehouse_state import latest_updated
 from assets.resources import WAREHOUSE_POOL, JiraSecretsResource, SyncConfigResource
 from pipelines.config import SyncConfig
 from pipelines.jira import jira_issue_updates
@@ -37,7 +37,7 @@ def build_sweep_asset(config: SyncConfig) -> dg.AssetsDefinition:
         step = open_sites(context, sync_config, jira_secrets)
         pipeline = step.pipeline(SWEEP_PIPELINE)
         pipeline.drop()  # local state may be stale: restore the watermarks from the warehouse
-        seeds = issue_watermarks(pipeline)
+        seeds = latest_updated(pipeline, "issues")
         source = jira_issue_updates(
             step.resolved.sites,
             step.resolved.failures,

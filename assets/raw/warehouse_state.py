@@ -1,4 +1,4 @@
-"""What the sweep and the census read back from `jira_raw` before they fetch."""
+"""What the sweep, the census and the worklog load read back from `jira_raw` before they fetch."""
 
 from __future__ import annotations
 
@@ -10,23 +10,24 @@ import dlt
 from pipelines.jira import WarehouseIssue
 
 
-def _query(pipeline: dlt.Pipeline, sql_template: str) -> list[tuple]:
-    """Rows of a query on `jira_raw.issues`; none when the dataset or table does not exist yet."""
+def _query(pipeline: dlt.Pipeline, sql_template: str, table: str = "issues") -> list[tuple]:
+    """Rows of a query on `jira_raw.<table>` (`{table}` in the template); none when the dataset or
+    table does not exist yet."""
     with pipeline.sql_client() as client:
         if not client.has_dataset():
             return []
-        table = client.make_qualified_table_name("issues")
+        qualified = client.make_qualified_table_name(table)
         try:
-            return [tuple(row) for row in client.execute_sql(sql_template.format(issues=table)) or []]
+            return [tuple(row) for row in client.execute_sql(sql_template.format(table=qualified)) or []]
         except Exception as exc:
             if "does not exist" in str(exc) or "not found" in str(exc).lower():
                 return []
             raise
 
 
-def issue_watermarks(pipeline: dlt.Pipeline) -> dict[str, datetime]:
-    """Per site (cloud_id), the latest `updated` the warehouse holds: seeds the sweep's watermark."""
-    rows = _query(pipeline, "SELECT cloud_id, max(updated) FROM {issues} GROUP BY cloud_id")
+def latest_updated(pipeline: dlt.Pipeline, table: str = "issues") -> dict[str, datetime]:
+    """Per site (cloud_id), the latest `updated` of `jira_raw.<table>`: seeds a lost watermark."""
+    rows = _query(pipeline, "SELECT cloud_id, max(updated) FROM {table} GROUP BY cloud_id", table)
     return {str(cloud_id): updated for cloud_id, updated in rows if updated is not None}
 
 
@@ -34,7 +35,7 @@ def warehouse_issues(pipeline: dlt.Pipeline) -> dict[str, list[WarehouseIssue]]:
     """Per site, every issue the warehouse holds (id, key, project_key): the census compares these."""
     by_site: dict[str, list[WarehouseIssue]] = defaultdict(list)
     for cloud_id, issue_id, key, project_key in _query(
-        pipeline, "SELECT cloud_id, id, key, project_key FROM {issues}"
+        pipeline, "SELECT cloud_id, id, key, project_key FROM {table}"
     ):
         by_site[str(cloud_id)].append(WarehouseIssue(str(issue_id), key, project_key))
     return dict(by_site)

@@ -28,6 +28,7 @@ from assets.core.raw_views import create_table_sql
 from assets.warehouse import Warehouse, relation_columns
 from pipelines import registry
 from pipelines.config import SyncConfig
+from pipelines.config_sites import IssueScope
 from pipelines.inbox.events import InboxEvent
 from pipelines.jira.helpers import IssueColumns
 from pipelines.jira.pages import History, history_from_json, issue_from_json
@@ -88,7 +89,7 @@ def apply_events(
     summary.new_events = _count(con, "jira_raw.webhook_events") - before
 
     synced_at = datetime.now(UTC)
-    issues, changelog, event_times = _flatten(events, _extra_fields_by_cloud(con, config), synced_at)
+    issues, changelog, event_times = _flatten(events, _issue_scopes_by_cloud(con, config), synced_at)
     deletions = _deletions_table(events)
     has_raw_issues = _exists(con, "jira_raw", "issues")
     if not has_raw_issues:
@@ -238,7 +239,7 @@ def _events_table(events: Sequence[InboxEvent]) -> pa.Table:
 
 
 def _flatten(
-    events: Iterable[InboxEvent], extra_fields: Mapping[str, tuple[str, ...]], synced_at: datetime
+    events: Iterable[InboxEvent], scopes: Mapping[str, IssueScope], synced_at: datetime
 ) -> tuple[pa.Table, pa.Table, pa.Array]:
     """Issue rows (and each row's event time) and changelog rows of the created/updated events."""
     columns: dict[str, IssueColumns] = {}
@@ -252,9 +253,11 @@ def _flatten(
             continue
         flat = columns.get(event.cloud_id)
         if flat is None:
-            extra = extra_fields.get(event.cloud_id, ())
-            flat = columns[event.cloud_id] = IssueColumns(event.cloud_id, synced_at.isoformat(), extra)
-        flat.add_issue(issue_from_json(issue, flat.extra_fields), None)
+            scope = scopes.get(event.cloud_id) or IssueScope()
+            flat = columns[event.cloud_id] = IssueColumns(
+                event.cloud_id, synced_at.isoformat(), scope.extra_fields, sprint_field=scope.sprint_field
+            )
+        flat.add_issue(issue_from_json(issue, flat.decoded_fields), None)
         times.setdefault(event.cloud_id, []).append(event.jira_timestamp)
         history = _webhook_history(payload, event)
         if history is not None:
@@ -303,17 +306,18 @@ def _deletions_table(events: Iterable[InboxEvent]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=SCHEMAS["issue_deletions"])
 
 
-def _extra_fields_by_cloud(con: Warehouse, config: SyncConfig) -> dict[str, tuple[str, ...]]:
-    """`issues.extra_fields` per cloud ID (sites map names to cloud IDs through jira_raw.sites)."""
+def _issue_scopes_by_cloud(con: Warehouse, config: SyncConfig) -> dict[str, IssueScope]:
+    """Each site's `issues` settings (custom fields, Sprint field) per cloud ID (sites map names to
+    cloud IDs through jira_raw.sites)."""
     by_name = {(t.id, s.name): s for t, s in config.iter_sites()}
-    result = {s.cloud_id: tuple(s.issues.extra_fields) for s in by_name.values() if s.cloud_id}
+    result = {s.cloud_id: s.issues for s in by_name.values() if s.cloud_id}
     if _exists(con, "jira_raw", "sites"):
         for cloud_id, tenant_id, name in con.execute(
             "SELECT cloud_id, tenant_id, name FROM jira_raw.sites"
         ).fetchall():
             site = by_name.get((tenant_id, name))
             if site is not None:
-                result[cloud_id] = tuple(site.issues.extra_fields)
+                result[cloud_id] = site.issues
     return result
 
 

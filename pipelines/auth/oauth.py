@@ -16,6 +16,14 @@ import httpx
 # The seed's scope lists: connecting needs REQUIRED_SCOPES; webhooks and team/group sync need the
 # admin scopes ("Re-authenticate with Admin Permissions").
 REQUIRED_SCOPES = ["read:me", "offline_access"]
+# Jira Software (boards, their configuration, sprints) has granular scopes only
+# (developer.atlassian.com/cloud/jira/software/scopes-for-oauth-2-3LO-and-forge-apps).
+JIRA_SOFTWARE_SCOPES = [
+    "read:board-scope:jira-software",
+    "read:board-scope.admin:jira-software",
+    "read:sprint:jira-software",
+    "read:project:jira",
+]
 ADMIN_SCOPES = [
     "read:jira-work",
     "read:jira-user",
@@ -23,6 +31,7 @@ ADMIN_SCOPES = [
     "read:group:jira",
     "manage:jira-configuration",
     "manage:jira-webhook",
+    *JIRA_SOFTWARE_SCOPES,
 ]
 _TRANSIENT_STATUS = {429, 500, 502, 503, 504}
 

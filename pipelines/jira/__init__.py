@@ -3,13 +3,14 @@
 Sources and their resources (one Dagster asset each); which table each writes, and which
 sync-file entity needs it, is in the table registry (`pipelines/registry.py`):
 
-- `jira_reference`: complete per-site snapshots (merge_key cloud_id).
+- `jira_reference`: complete per-site snapshots (merge_key cloud_id), boards and sprints included.
 - `jira_teams`: per-organization snapshots (merge_key organization_id).
 - `jira_issues`: issues and their changelogs in a bounded, stateless created window [from, to).
 - `jira_issue_updates`: resource issue_updates; writes issues and issue_changelog too (the
   sweep's changes) and keeps a per-site watermark in its resource state.
 - `jira_issue_census`: resources issue_deletions (also writes the hard-delete tombstones into
   issues and issue_changelog) and project_access.
+- `jira_worklogs`: worklogs changed since each site's watermark, deletions as tombstones.
 
 A site that fails is added to `failures` and the other sites still load; the caller runs
 `failures.raise_if_any()` after the load.
@@ -26,6 +27,12 @@ import pyarrow as pa
 from dlt.extract.resource import DltResource
 
 from pipelines import registry
+from pipelines.jira.agile import (
+    AgileSnapshot,
+    SprintFieldMismatch,
+    fetch_agile_snapshot,
+    sprint_field_problem,
+)
 from pipelines.jira.census import CensusResult, WarehouseIssue, run_census
 from pipelines.jira.client import HttpStats, JiraHttp
 from pipelines.jira.issues import ChangelogDedup, IssuePage, fetch_issue_pages, plan_windows
@@ -43,6 +50,7 @@ from pipelines.jira.runtime import SiteFailures, SiteRuntime, TeamsRuntime
 from pipelines.jira.tables import HINTS, to_arrow
 from pipelines.jira.teams import TeamsSnapshot, fetch_teams_snapshot
 from pipelines.jira.windows import Window, epoch_ms
+from pipelines.jira.worklogs import fetch_worklog_pages
 
 __all__ = [
     "HttpStats",
@@ -53,6 +61,7 @@ __all__ = [
     "jira_issues",
     "jira_reference",
     "jira_teams",
+    "jira_worklogs",
 ]
 
 # Initial sub-windows per worker; the scheduler splits busy windows further as workers idle.
@@ -94,7 +103,8 @@ def _site_snapshots(
 def jira_reference(
     sites: list[SiteRuntime], failures: SiteFailures, http: JiraHttp | None = None
 ) -> Iterable[DltResource]:
-    """Sites, projects, issue types, statuses, status categories, users, groups, group members."""
+    """Sites, projects, issue types, statuses, status categories, users, groups, group members,
+    Jira Software boards and sprints."""
     http = http or JiraHttp()
     by_cloud_id = {site.cloud_id: site for site in sites}
 
@@ -111,6 +121,29 @@ def jira_reference(
             yield sites_table(sites)
 
     groups = snapshots("groups", groups_table)
+
+    @dlt.resource(name="agile_snapshots", selected=False)
+    def agile_snapshots() -> Iterator[AgileSnapshot]:
+        for site in sites:
+            if not site.syncs("sprints"):
+                continue
+            try:
+                problem = sprint_field_problem(http, site)
+                if problem is not None:
+                    failures.add(f"{site.label} [issues.sprint_field]", SprintFieldMismatch(problem))
+                yield fetch_agile_snapshot(http, site)
+            except Exception as exc:
+                failures.add(f"{site.label} [boards, sprints]", exc)
+
+    @_transformer("boards", agile_snapshots)
+    def boards(snapshot: AgileSnapshot) -> Iterator[pa.Table]:
+        if snapshot.boards.num_rows:
+            yield snapshot.boards
+
+    @_transformer("sprints", agile_snapshots)
+    def sprints(snapshot: AgileSnapshot) -> Iterator[pa.Table]:
+        if snapshot.sprints.num_rows:
+            yield snapshot.sprints
 
     @_transformer("group_members", groups)
     def group_members(groups_page: pa.Table) -> Iterator[pa.Table]:
@@ -132,6 +165,8 @@ def jira_reference(
         snapshots("users", users_table),
         groups,
         group_members,
+        boards,
+        sprints,
     )
 
 
@@ -335,3 +370,45 @@ def jira_issue_census(
             yield result.access
 
     return issue_deletions, project_access
+
+
+@dlt.source(name="jira_worklogs", max_table_nesting=0)
+def jira_worklogs(
+    sites: list[SiteRuntime],
+    failures: SiteFailures,
+    initial_watermarks: Mapping[str, datetime | int | None] | None = None,
+    http: JiraHttp | None = None,
+) -> Iterable[DltResource]:
+    """Worklogs changed since each site's `updated` watermark, and tombstones of those deleted since
+    its `deleted` watermark (epoch ms, in this resource's dlt state). `initial_watermarks`
+    (cloud_id -> max(updated) in the warehouse) seeds a lost `updated` watermark; a lost `deleted`
+    one starts from 0 (tombstones of worklogs never loaded change nothing). A site's watermarks
+    advance only when its whole fetch succeeded.
+    """
+    http = http or JiraHttp()
+    seeds = {k: _watermark_ms(v) for k, v in (initial_watermarks or {}).items()}
+
+    @_resource("worklogs")
+    def worklogs() -> Iterator[pa.Table]:
+        state = dlt.current.resource_state()
+        updated_marks: dict[str, int] = state.setdefault("updated", {})
+        deleted_marks: dict[str, int] = state.setdefault("deleted", {})
+        for site in sites:
+            if not site.syncs("worklogs"):
+                continue
+            seed = seeds.get(site.cloud_id)
+            since_updated = updated_marks.get(site.cloud_id, max(0, seed - 1) if seed is not None else 0)
+            since_deleted = deleted_marks.get(site.cloud_id, 0)
+            marks = {"updated": since_updated, "deleted": since_deleted}
+            try:
+                for page in fetch_worklog_pages(http, site, since_updated, since_deleted):
+                    if page.rows.num_rows:
+                        yield page.rows
+                    marks[page.kind] = max(marks[page.kind], page.until)
+            except Exception as exc:
+                failures.add(f"{site.label} [worklogs]", exc)
+                continue
+            updated_marks[site.cloud_id] = marks["updated"]
+            deleted_marks[site.cloud_id] = marks["deleted"]
+
+    return (worklogs,)

@@ -3,6 +3,7 @@ column lists of `jira_raw` tables."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -23,10 +24,15 @@ def _id(value: Any) -> str | None:
 class IssueColumns:
     """Column lists for `issues` and `issue_changelog`, filled issue by issue."""
 
-    def __init__(self, cloud_id: str, synced_at: str, extra_fields: Iterable[str] = ()) -> None:
+    def __init__(
+        self, cloud_id: str, synced_at: str, extra_fields: Iterable[str] = (), sprint_field: str | None = None
+    ) -> None:
         self.cloud_id = cloud_id
         self.synced_at = synced_at
         self.extra_fields = tuple(extra_fields)
+        self.sprint_field = sprint_field
+        sprint = () if sprint_field is None or sprint_field in self.extra_fields else (sprint_field,)
+        self.decoded_fields = (*self.extra_fields, *sprint)  # what pages.issue_type must declare
         self.issues = empty_columns("issues")
         self.changelog = empty_columns("issue_changelog")
 
@@ -83,6 +89,9 @@ class IssueColumns:
         columns["due_date"].append(fields.duedate)
         columns["changelog_total"].append(total)
         columns["extra_fields"].append(extra_json)
+        sprint_field = self.sprint_field
+        sprints = getattr(fields, sprint_field, None) if sprint_field else None
+        columns["sprint_ids"].append(sprint_ids_json(sprints) if sprints is not msgspec.UNSET else None)
         columns["synced_at"].append(self.synced_at)
         columns["deleted"].append(False)
         if histories is not None:
@@ -129,6 +138,23 @@ class IssueColumns:
 
     def changelog_table(self) -> pa.Table:
         return to_arrow("issue_changelog", self.changelog)
+
+
+_SERVER_SPRINT_ID = re.compile(r"\[id=(\d+)[,\]]")
+
+
+def sprint_ids_json(value: Any) -> str | None:
+    """The Sprint field as a JSON array of sprint ids (text). Cloud sends objects with an `id`;
+    Jira Server's older string form (`...Sprint@1a2b[id=37,rapidViewId=5,...]`) is read too."""
+    if not value:
+        return None
+    ids = []
+    for sprint in value if isinstance(value, list) else [value]:
+        if isinstance(sprint, dict) and sprint.get("id") is not None:
+            ids.append(str(sprint["id"]))
+        elif isinstance(sprint, str) and (match := _SERVER_SPRINT_ID.search(sprint)):
+            ids.append(match.group(1))
+    return orjson.dumps(ids).decode() if ids else None
 
 
 def issue_tombstones(cloud_id: str, issue_ids: Iterable[str]) -> tuple[pa.Table, pa.Table]:

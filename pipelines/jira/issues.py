@@ -232,7 +232,8 @@ def bulk_changelogs(client: RESTClient, ids: list[str]) -> dict[str, list[Histor
 def build_page(client: RESTClient, site: SiteRuntime, raw_issues: list[Issue], synced_at: str) -> IssuePage:
     truncated = [str(issue.id) for issue in raw_issues if not issue.changelog_complete()]
     fetched = bulk_changelogs(client, truncated) if truncated else {}
-    columns = IssueColumns(site.cloud_id, synced_at, site.config.issues.extra_fields)
+    scope = site.config.issues
+    columns = IssueColumns(site.cloud_id, synced_at, scope.extra_fields, sprint_field=scope.sprint_field)
     missing = 0
     for issue in raw_issues:
         issue_id = str(issue.id)
@@ -253,7 +254,7 @@ def worker_task(
     http: JiraHttp, site: SiteRuntime, scheduler: WindowScheduler, synced_at: str
 ) -> Callable[[Emit], None]:
     """One fetch worker: pages windows from the scheduler until none is left to take or split."""
-    extra_fields = tuple(site.config.issues.extra_fields)
+    extra_fields = site.config.issues.decoded_fields
 
     def fetch(emit: Emit) -> None:
         client = http.rest_client(site.api_base_url, site.auth)  # one session per worker thread

@@ -50,9 +50,15 @@ class Connected:
 
 
 def connect(
-    sim: SimulatorProcess, workdir: Path, *, http: dict | None = None, sites: dict | None = None
+    sim: SimulatorProcess,
+    workdir: Path,
+    *,
+    http: dict | None = None,
+    sites: dict | None = None,
+    scopes: list[str] | None = None,
 ) -> Connected:
-    """Consent for every site, store the tokens, and write a sync file for tenant `acme`."""
+    """Consent for every site (with `scopes`, default every scope the sync asks for), store the
+    tokens, and write a sync file for tenant `acme`."""
     workdir.mkdir(parents=True, exist_ok=True)
     environ = {
         "JIRA_CLIENT_ID": sim.client_id,
@@ -63,7 +69,12 @@ def connect(
     }
     client = AtlassianOAuthClient(sim.base_url, sim.base_url, sim.client_id, sim.client_secret, REDIRECT_URI)
     grant = sim.admin(
-        "POST", "oauth/grant", {"scopes": REQUIRED_SCOPES + ADMIN_SCOPES, "redirect_uri": REDIRECT_URI}
+        "POST",
+        "oauth/grant",
+        {
+            "scopes": REQUIRED_SCOPES + (ADMIN_SCOPES if scopes is None else scopes),
+            "redirect_uri": REDIRECT_URI,
+        },
     )
     tokens = client.exchange_code(grant["code"])
     store = TokenStore(workdir / "tokens")
