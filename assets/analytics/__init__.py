@@ -11,8 +11,9 @@ from assets.analytics.sprints import SPRINT_ASSETS
 from assets.analytics.worklogs import WORKLOG_ASSETS
 from pipelines.config import SyncConfig
 
+# Every asset of the area (the snapshot depends on them all).
+AREA_ASSETS = [*ANALYTICS_ASSETS, *SPRINT_ASSETS, *WORKLOG_ASSETS]
+
 
 def build_definitions(config: SyncConfig) -> dg.Definitions:
-    return dg.Definitions(
-        assets=[*ANALYTICS_ASSETS, *SPRINT_ASSETS, *WORKLOG_ASSETS], asset_checks=ANALYTICS_CHECKS
-    )
+    return dg.Definitions(assets=AREA_ASSETS, asset_checks=ANALYTICS_CHECKS)

@@ -20,7 +20,7 @@ import dagster as dg
 import duckdb
 from dagster import AssetExecutionContext
 
-from assets.analytics.assets import ANALYTICS_ASSETS
+from assets.analytics import AREA_ASSETS as ANALYTICS_ASSETS
 from assets.automation import FOLLOWS_UPSTREAM
 from assets.core import CORE_ASSETS
 from assets.core.common import KINDS, PUBLISH_GROUP

@@ -12,7 +12,7 @@ import dagster as dg
 import duckdb
 import yaml
 
-from assets.analytics.assets import ANALYTICS_ASSETS
+from assets.analytics import AREA_ASSETS as ANALYTICS_ASSETS
 from assets.analytics.checks import ANALYTICS_CHECKS
 from assets.core import CORE_ASSETS
 from assets.core.checks import CORE_CHECKS
