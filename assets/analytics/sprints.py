@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.core.common import ANALYTICS_GROUP, CORE_GROUP, KINDS, analytics_key, core_key, raw_key
+from assets.automation import FOLLOWS_UPSTREAM
+from assets.core.common import (
+    ANALYTICS_GROUP,
+    CORE_GROUP,
+    KINDS,
+    analytics_key,
+    core_key,
+    issue_table_deps,
+    raw_key,
+)
 from assets.core.raw_views import create_raw_views
 from assets.core.sql import ensure_schema, sql_file, table_metadata, transaction, transform_connection
 from assets.core.sync_mappings import load_sync_mappings
@@ -19,7 +28,8 @@ RAW_TABLES = ["sites", "issues", "issue_changelog", "sprints", "boards"]
     group_name=CORE_GROUP,
     pool=WAREHOUSE_POOL,
     kinds=KINDS,
-    deps=[raw_key("issues"), raw_key("sprints"), core_key("issues")],
+    deps=[*issue_table_deps("issues"), raw_key("sprints"), core_key("issues")],
+    automation_condition=FOLLOWS_UPSTREAM,
     description=(
         "One row per issue and sprint in its Sprint field now (closed sprints it was carried out of "
         "included): sprint name, state and board."
@@ -38,7 +48,8 @@ def issue_sprints(warehouse: WarehouseResource) -> dg.MaterializeResult:
     group_name=ANALYTICS_GROUP,
     pool=WAREHOUSE_POOL,
     kinds=KINDS,
-    deps=[raw_key("issues"), raw_key("issue_changelog"), core_key("issues")],
+    deps=[*issue_table_deps("issues"), raw_key("issue_changelog"), core_key("issues")],
+    automation_condition=FOLLOWS_UPSTREAM,
     description=(
         "Sprint membership over time: one row per stay of an issue in a sprint (joined_at, left_at; "
         "left_at null = still in it), from the Sprint field's changelog and its value now."
@@ -66,6 +77,7 @@ def sprint_membership(warehouse: WarehouseResource, sync_config: SyncConfigResou
         raw_key("sprints"),
         raw_key("boards"),
     ],
+    automation_condition=FOLLOWS_UPSTREAM,
     description=(
         "Jira's sprint report per started sprint: issues committed at the start, added, removed, "
         "completed, not completed and carried over, with story points where the board estimates "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.automation import FOLLOWS_UPSTREAM
 from assets.core.common import ANALYTICS_GROUP, KINDS, analytics_key, core_key, raw_key
 from assets.core.raw_views import create_raw_views
 from assets.core.sql import ensure_schema, sql_file, table_metadata, transaction, transform_connection
@@ -18,6 +19,7 @@ from assets.resources import WAREHOUSE_POOL, WarehouseResource
             group_name="jira",
             kinds=KINDS,
             deps=[raw_key("worklogs"), core_key("issues"), core_key("user_links"), core_key("primary_teams")],
+            automation_condition=FOLLOWS_UPSTREAM,
             description=(
                 "One row per worklog of an issue in jira.issues: issue, project, author (Jira account and "
                 "linked account), the author's primary team, started, seconds."
@@ -28,6 +30,7 @@ from assets.resources import WAREHOUSE_POOL, WarehouseResource
             group_name=ANALYTICS_GROUP,
             kinds=KINDS,
             deps=[core_key("worklogs")],
+            automation_condition=FOLLOWS_UPSTREAM,
             description="Time logged per site, project, issue, person, team and UTC day the work started.",
         ),
     ],
