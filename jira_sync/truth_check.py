@@ -64,9 +64,9 @@ def _check(table: str, owner: str, found: list[str], truth: dict[str, Any]) -> T
 
 
 # (table, SQL expression of the row id, owner column, owner value) -> the ids found (none when
-# the table does not exist); owner column None reads every row. A table is a jira_raw table's
-# name, or `schema.table` for a derived one.
-IdReader = Callable[[str, str, str | None, str | None], list[str]]
+# the table does not exist: None or []); owner column None reads every row. A table is a jira_raw
+# table's name, or `schema.table` for a derived one, checked only once the transforms built it.
+IdReader = Callable[[str, str, str | None, str | None], list[str] | None]
 
 
 def check_warehouse(warehouse: Path, truth: dict[str, Any], site_names: dict[str, str]) -> list[TableCheck]:
@@ -77,7 +77,7 @@ def check_warehouse(warehouse: Path, truth: dict[str, Any], site_names: dict[str
         def read_ids(table: str, expr: str, owner_column: str, owner: str) -> list[str]:
             schema, _, name = table.rpartition(".")
             if not _has(con, schema or "jira_raw", name):
-                return []
+                return None
             rows = con.execute(
                 f"SELECT {expr} FROM {schema or 'jira_raw'}.{name} WHERE {owner_column} = ?", [owner]
             ).fetchall()
@@ -100,20 +100,23 @@ def check_ids(read_ids: IdReader, truth: dict[str, Any], site_names: dict[str, s
             continue
         owner = f"site {site_names[cloud_id]}"
         for table, expr in SITE_TABLES.items():
-            checks.append(_check(table, owner, read_ids(table, expr, "cloud_id", cloud_id), site[table]))
+            found = read_ids(table, expr, "cloud_id", cloud_id) or []
+            checks.append(_check(table, owner, found, site[table]))
         for table, expr in DERIVED_SITE_TABLES.items():
             truth_name = table.rpartition(".")[2]
-            if truth_name in site:
-                found = read_ids(table, expr, "cloud_id", cloud_id)
-                checks.append(_check(table, owner, found, site[truth_name]))
+            derived = read_ids(table, expr, "cloud_id", cloud_id) if truth_name in site else None
+            if derived is not None:
+                checks.append(_check(table, owner, derived, site[truth_name]))
     organizations = {site["organization_id"] for cid, site in truth["sites"].items() if cid in site_names}
     for org_id, organization in truth["organizations"].items():
         if org_id not in organizations:
             continue
         for table, expr in ORGANIZATION_TABLES.items():
-            found = read_ids(table, expr, "organization_id", org_id)
+            found = read_ids(table, expr, "organization_id", org_id) or []
             checks.append(_check(table, f"organization {org_id[:12]}", found, organization[table]))
-    found_sites = [i for cloud_id in site_names for i in read_ids("sites", "cloud_id", "cloud_id", cloud_id)]
+    found_sites = [
+        i for cloud_id in site_names for i in read_ids("sites", "cloud_id", "cloud_id", cloud_id) or []
+    ]
     checks.append(
         _check("sites", "all sites", found_sites, {"count": len(site_names), "ids": list(site_names)})
     )

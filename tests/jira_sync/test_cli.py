@@ -108,7 +108,7 @@ def test_the_demo_runs_every_asset_and_equals_the_truth(
         assert {run.job_name for run in runs} == {
             "main_reference_data_and_teams",
             "issues_backfill",
-            "main_incremental_sweep",
+            "main_incremental_sweep_and_worklogs",
             "main_issue_census",
             "main_transforms_webhooks_and_publish",
         }

@@ -25,24 +25,15 @@ from jira_simulator.world import build_world
 from jira_sync.demo_world import ConnectedDemo, DemoOptions, connected_demo
 from jira_sync.main_job import RANGE_END_TAG, RANGE_START_TAG
 from jira_sync.truth_check import check_warehouse
+from pipelines import registry
 from pipelines.config import load_sync_config
 
 ISSUES, SEED = 240, 11
+# The snapshot tables (every site selects every entity in the demo sync file).
 REFERENCE = [
-    dg.AssetKey(["jira_raw", t])
-    for t in (
-        "sites",
-        "projects",
-        "issue_types",
-        "statuses",
-        "status_categories",
-        "users",
-        "groups",
-        "group_members",
-        "teams",
-        "team_members",
-    )
+    dg.AssetKey(["jira_raw", t.name]) for t in registry.TABLES if t.source in ("jira_reference", "jira_teams")
 ]
+WORKLOGS = [dg.AssetKey(["jira_raw", "worklogs"])]
 ISSUE_KEYS = [dg.AssetKey(["jira_raw", "issues"]), dg.AssetKey(["jira_raw", "issue_changelog"])]
 SWEEP = [dg.AssetKey(["jira_raw", "issue_updates"])]
 CENSUS = [dg.AssetKey(["jira_raw", "issue_deletions"]), dg.AssetKey(["jira_raw", "project_access"])]
@@ -117,7 +108,11 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
         for name, value in demo.environ.items():
             monkeypatch.setenv(name, value)
         path = sync_file(demo, base, options.warehouse)
-        results = [materialize(path, REFERENCE), materialize(path, ISSUE_KEYS, months=all_months(path))]
+        results = [
+            materialize(path, REFERENCE),
+            materialize(path, ISSUE_KEYS, months=all_months(path)),
+            materialize(path, WORKLOGS),
+        ]
         yield Loaded(demo, options.warehouse, demo.simulator.truth(), results)
     monkeypatch.undo()
 
@@ -148,7 +143,7 @@ def test_full_load_equals_truth_for_both_sites(loaded: Loaded) -> None:
 def test_every_materialization_has_row_count_and_column_schema(loaded: Loaded) -> None:
     truth_issues = sum(site["issues"]["count"] for site in loaded.truth["sites"].values())
     events = [e for r in loaded.results for e in r.get_asset_materialization_events()]
-    assert {e.asset_key for e in events} == set(REFERENCE) | set(ISSUE_KEYS)
+    assert {e.asset_key for e in events} == set(REFERENCE) | set(ISSUE_KEYS) | set(WORKLOGS)
     for event in events:
         metadata = event.materialization.metadata
         assert metadata["dagster/row_count"].value > 0, event.asset_key

@@ -21,6 +21,7 @@ from tests.assets.raw.test_raw_assets import (
     ISSUE_KEYS,
     REFERENCE,
     SWEEP,
+    WORKLOGS,
     all_months,
     failure_message,
     materialize,
@@ -67,13 +68,16 @@ def test_raw_assets_load_into_postgres_equal_to_truth_and_reruns_change_nothing(
                 (ISSUE_KEYS, all_months(path)),
                 (SWEEP, None),
                 (CENSUS, None),
+                (WORKLOGS, None),
             ):
                 result = materialize(path, selection, months=months)
                 assert result.success, failure_message(result)
         truth = demo.simulator.truth()
         sites = {s.id: s.name for s in demo.sites}
 
-    def read_ids(table: str, expr: str, owner_column: str | None, owner: str | None) -> list[str]:
+    def read_ids(table: str, expr: str, owner_column: str | None, owner: str | None) -> list[str] | None:
+        if "." in table:
+            return None  # derived by the DuckDB transforms, not loaded here
         cursor = postgres.cursor()
         where, params = (f"WHERE {owner_column} = %s", [owner]) if owner_column else ("", [])
         cursor.execute(f"SELECT {expr} FROM jira_raw.{table} {where}", params)
