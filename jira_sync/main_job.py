@@ -3,7 +3,7 @@
 Order: reference + teams, then the issues backfill over all partitions as ONE single-run range
 run, then the incremental sweep, then the census, then everything else (transforms, webhooks,
 publish) in dependency order. Each step is a run of the definitions' job for it
-(`assets.main_steps`: `main_incremental_sweep`, ...) tagged with the step and its trigger, visible
+(`assets.main_steps`: `main_incremental_sweep_and_worklogs`, ...) tagged with the step and its trigger, visible
 in `dagster dev`; every asset check the step evaluated is reported with its outcome.
 """
 

@@ -60,7 +60,7 @@ def removals_sql(tables: Collection[str], qualify: Qualify) -> str:
         selects.append(f"SELECT cloud_id, id, detected_at AS removed_at FROM {qualify('issue_deletions')}")
     if "webhook_events" in tables:
         selects.append(
-            f"SELECT cloud_id, issue_id AS id, \"timestamp\" AS removed_at FROM {qualify('webhook_events')} "
+            f'SELECT cloud_id, issue_id AS id, "timestamp" AS removed_at FROM {qualify("webhook_events")} '
             f"WHERE event = '{DELETE_EVENT}'"
         )
     if not selects:

@@ -226,7 +226,7 @@ def test_a_bad_job_selection_names_the_file_and_the_key(tmp_path: Path, select: 
     assert "group:jira_raw" in message  # says what to write instead
 
 
-@pytest.mark.parametrize("name", [ISSUES_BACKFILL_JOB, "main_incremental_sweep"])
+@pytest.mark.parametrize("name", [ISSUES_BACKFILL_JOB, "main_incremental_sweep_and_worklogs"])
 def test_a_job_may_not_take_a_built_in_jobs_name(tmp_path: Path, name: str) -> None:
     jobs = f"jobs:\n  - name: {name}\n    select: 'group:jira_raw'\n"
     with pytest.raises(SyncConfigError, match=r"jobs\[0\]\.name: .*name of a built-in job"):
@@ -237,9 +237,13 @@ def test_the_main_jobs_steps_are_jobs_of_the_definitions(tmp_path: Path) -> None
     repo = build_definitions(small_config(tmp_path, "issues, projects, users")).get_repository_def()
     steps = {
         name: {k.to_user_string() for k in repo.get_job(name).asset_layer.executable_asset_keys}
-        for name in ("main_reference_data_and_teams", "main_incremental_sweep", "main_issue_census")
+        for name in (
+            "main_reference_data_and_teams",
+            "main_incremental_sweep_and_worklogs",
+            "main_issue_census",
+        )
     }
-    assert steps["main_incremental_sweep"] == {"jira_raw/issue_updates"}
+    assert steps["main_incremental_sweep_and_worklogs"] == {"jira_raw/issue_updates"}  # no worklogs entity
     assert steps["main_issue_census"] == {"jira_raw/issue_deletions", "jira_raw/project_access"}
     assert "jira_raw/users" in steps["main_reference_data_and_teams"]
     rest = {
