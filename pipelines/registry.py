@@ -382,9 +382,10 @@ TABLES: tuple[Table, ...] = (
             ),
             (
                 "sprint_ids",
-                JSON,
-                "The issue's Sprint field (`issues.sprint_field`) now: a JSON array of sprint IDs, closed "
-                "sprints it was carried out of included; null when in none.",
+                TEXT,
+                "The issue's Sprint field (`issues.sprint_field`) now: its sprint IDs comma-separated as "
+                "its changelog writes them (`21, 22`), closed sprints it was carried out of included; "
+                "null when in none.",
             ),
             ("synced_at", TIMESTAMP, "When the row was fetched (UTC)."),
             DELETED,

@@ -1,12 +1,15 @@
 -- Every issue's sprints now: one row per issue and sprint in its Sprint field (closed sprints it
 -- was carried out of included), with the sprint's name, state and board.
--- Inputs: raw_issues (sprint_ids), raw_sprints, jira.issues.
+-- Inputs: raw_issues (sprint_ids: comma-separated ids), raw_sprints, jira.issues.
 
 CREATE OR REPLACE TABLE jira.issue_sprints AS
-WITH memberships AS (
-    SELECT i.cloud_id, i.id AS issue_id, unnest(from_json(i.sprint_ids, '["VARCHAR"]')) AS sprint_id
+WITH parts AS (
+    SELECT i.cloud_id, i.id AS issue_id, unnest(regexp_split_to_array(i.sprint_ids, ',')) AS part
     FROM raw_issues AS i
     WHERE i.sprint_ids IS NOT NULL
+),
+memberships AS (
+    SELECT DISTINCT cloud_id, issue_id, trim(part) AS sprint_id FROM parts WHERE trim(part) <> ''
 )
 SELECT
     j.tenant_id,

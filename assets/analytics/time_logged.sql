@@ -40,6 +40,6 @@ SELECT
     CAST(started AS DATE) AS day,
     count(*) AS worklogs,
     CAST(sum(time_spent_seconds) AS BIGINT) AS seconds,
-    round(sum(time_spent_seconds) / 3600.0, 2) AS hours
+    CAST(round(sum(time_spent_seconds) / 3600.0, 2) AS DOUBLE) AS hours
 FROM jira.worklogs
 GROUP BY ALL;

@@ -91,7 +91,7 @@ class IssueColumns:
         columns["extra_fields"].append(extra_json)
         sprint_field = self.sprint_field
         sprints = getattr(fields, sprint_field, None) if sprint_field else None
-        columns["sprint_ids"].append(sprint_ids_json(sprints) if sprints is not msgspec.UNSET else None)
+        columns["sprint_ids"].append(sprint_ids_text(sprints) if sprints is not msgspec.UNSET else None)
         columns["synced_at"].append(self.synced_at)
         columns["deleted"].append(False)
         if histories is not None:
@@ -143,9 +143,10 @@ class IssueColumns:
 _SERVER_SPRINT_ID = re.compile(r"\[id=(\d+)[,\]]")
 
 
-def sprint_ids_json(value: Any) -> str | None:
-    """The Sprint field as a JSON array of sprint ids (text). Cloud sends objects with an `id`;
-    Jira Server's older string form (`...Sprint@1a2b[id=37,rapidViewId=5,...]`) is read too."""
+def sprint_ids_text(value: Any) -> str | None:
+    """The Sprint field's sprint ids, comma-separated as its changelog items write them ("21, 22").
+    Cloud sends objects with an `id`; Jira Server's older string form
+    (`...Sprint@1a2b[id=37,rapidViewId=5,...]`) is read too."""
     if not value:
         return None
     ids = []
@@ -154,7 +155,7 @@ def sprint_ids_json(value: Any) -> str | None:
             ids.append(str(sprint["id"]))
         elif isinstance(sprint, str) and (match := _SERVER_SPRINT_ID.search(sprint)):
             ids.append(match.group(1))
-    return orjson.dumps(ids).decode() if ids else None
+    return ", ".join(ids) if ids else None
 
 
 def issue_tombstones(cloud_id: str, issue_ids: Iterable[str]) -> tuple[pa.Table, pa.Table]:
