@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from pipelines.config import SyncConfigError, load_sync_config
-from pipelines.inbox import open_inbox
+from pipelines.inbox import inbox_location, open_inbox
 from pipelines.inbox.store import InboxUnavailable
 
 
@@ -46,7 +46,7 @@ def register(actions) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         config = load_sync_config(args.config)
-        inbox = open_inbox(config.webhooks.inbox)
+        inbox = open_inbox(inbox_location(config))
     except (SyncConfigError, InboxUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from jira_sync import quarantine_cli
 from pipelines.config import SyncConfigError, load_sync_config
+from pipelines.inbox import inbox_location
 from pipelines.webhooks.operations import SiteRegistration, record_for_receiver, run_action
 from pipelines.webhooks.sites import UnknownSite, open_webhook_sites
 
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     except UnknownSite as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    record_for_receiver(config.webhooks.inbox, rows)
+    record_for_receiver(inbox_location(config), rows)
     if not rows and not problems:
         print("no site has webhook.enabled: true (set it per site in the sync file)")
         return 0

@@ -185,6 +185,10 @@ class WebhooksConfig(StrictModel):
 
     receiver_url: str = "http://127.0.0.1:8000"
     inbox: Path = Path("data/inbox.sqlite")
+    # A PostgreSQL connection string in this variable puts the inbox, the registered webhook ids and
+    # the OAuth connect states in that database (schema jira_sync_inbox) instead of the SQLite file
+    # `inbox`: for receivers on several hosts and drains that run at the same time.
+    inbox_url_env: EnvName = None
     refresh_before_days: int = Field(7, ge=1, le=29)
     events: list[WebhookEvent] = Field(
         default_factory=lambda: ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted"],
@@ -335,6 +339,8 @@ class SyncConfig(StrictModel):
             needed.append((self.warehouse.credentials_env, "warehouse.credentials_env"))
         if self.quota.store_url_env:
             needed.append((self.quota.store_url_env, "quota.store_url_env"))
+        if self.webhooks.inbox_url_env:
+            needed.append((self.webhooks.inbox_url_env, "webhooks.inbox_url_env"))
         uses_oauth = any(s.auth.method == "oauth" for _, s in self.iter_sites())
         if uses_oauth:
             for key in ("client_id_env", "client_secret_env", "redirect_uri_env"):

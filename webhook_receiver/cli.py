@@ -15,6 +15,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
@@ -97,8 +98,13 @@ def load_settings(
 
 
 def _secrets(settings: ReceiverSettings) -> list[str]:
-    secret = settings.oauth.client_secret
-    return [secret.get_secret_value()] if secret else []
+    """What the logs must never show: the app secret, the inbox's connection string and its password."""
+    secrets = [settings.oauth.client_secret, settings.inbox_url]
+    values = [secret.get_secret_value() for secret in secrets if secret]
+    if settings.inbox_url is not None:
+        password = urlsplit(settings.inbox_url.get_secret_value()).password
+        values += [password] if password else []
+    return values
 
 
 def uvicorn_options(host: str, port: int) -> dict[str, object]:
@@ -148,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config, args.inbox, not args.no_connect, **options)
         open_inbox(
-            settings.inbox_path, busy_timeout_ms=settings.busy_timeout_ms
+            settings.inbox_location, busy_timeout_ms=settings.busy_timeout_ms
         ).close()  # fail fast, clearly
     except (SyncConfigError, InboxUnavailable, ValueError) as exc:
         print(f"jira-sync-receiver: {exc}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """Server-side OAuth `state` values: random, single-use, expiring, bound to the tenant connecting.
 
-Stored in the receiver's SQLite file so that any receiver process on the host can finish a
-connect flow another one started.
+Stored beside the inbox (the receiver's SQLite file, or the PostgreSQL inbox) so that any receiver
+process - on the host, or on any host with PostgreSQL - can finish a connect flow another one started.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.inbox import is_postgres
+from pipelines.inbox.postgres_db import SCHEMA, PostgresDatabase
 from pipelines.inbox.sqlite_db import SQLiteDatabase
 
 _SCHEMA = """
@@ -60,3 +62,57 @@ class OAuthStateStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+_POSTGRES_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {SCHEMA}.oauth_states (
+    state      TEXT             PRIMARY KEY,
+    tenant_id  TEXT             NOT NULL,
+    admin      BOOLEAN          NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL  -- epoch seconds
+);
+"""
+
+
+class PostgresOAuthStateStore:
+    """The connect states in the PostgreSQL inbox: a flow started on one receiver host finishes on
+    whichever receiver the callback reaches."""
+
+    def __init__(self, url: str, *, ttl_seconds: int = 600) -> None:
+        self.ttl_seconds = ttl_seconds
+        self._db = PostgresDatabase(url, application_name="jira-sync connect states")
+        self._db.ensure_schema(_POSTGRES_SCHEMA)
+
+    def issue(self, tenant_id: str, *, admin: bool) -> str:
+        state = secrets.token_urlsafe(32)
+        now = time.time()
+        with self._db.transaction() as cursor:
+            cursor.execute(f"DELETE FROM {SCHEMA}.oauth_states WHERE expires_at < %s", [now])
+            cursor.execute(
+                f"INSERT INTO {SCHEMA}.oauth_states VALUES (%s, %s, %s, %s)",
+                [state, tenant_id, admin, now + self.ttl_seconds],
+            )
+        return state
+
+    def consume(self, state: str) -> ConnectState | None:
+        with self._db.transaction() as cursor:
+            cursor.execute(
+                f"DELETE FROM {SCHEMA}.oauth_states WHERE state = %s RETURNING tenant_id, admin, expires_at",
+                [state],
+            )
+            row = cursor.fetchone()
+        if row is None or row[2] < time.time():
+            return None
+        return ConnectState(tenant_id=row[0], admin=bool(row[1]))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def open_oauth_states(
+    location: Path | str, *, ttl_seconds: int = 600, busy_timeout_ms: int = 5000
+) -> OAuthStateStore | PostgresOAuthStateStore:
+    """The connect states beside the inbox at `location` (PostgreSQL or the SQLite file)."""
+    if is_postgres(location):
+        return PostgresOAuthStateStore(str(location), ttl_seconds=ttl_seconds)
+    return OAuthStateStore(location, ttl_seconds=ttl_seconds, busy_timeout_ms=busy_timeout_ms)

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from pipelines.config import SyncConfig
+from pipelines.inbox import inbox_location
 from webhook_receiver.payloads import normalise_site_url
 
 CALLBACK_PATH = "/auth/jira/callback"
@@ -72,6 +73,9 @@ class ReceiverSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     inbox_path: Path
+    # webhooks.inbox_url_env's PostgreSQL connection string: the inbox, the registered webhook ids
+    # and the connect states live there instead of the SQLite file `inbox_path`
+    inbox_url: SecretStr | None = None
     token_dir: Path
     tenants: tuple[TenantSites, ...]
     oauth: OAuthApp
@@ -89,6 +93,11 @@ class ReceiverSettings(BaseModel):
     lookup_reload_seconds: float = Field(1.0, ge=0, le=300)
     connect_enabled: bool = True
 
+    @property
+    def inbox_location(self) -> Path | str:
+        """Where the receiver's storage is: the PostgreSQL connection string, else the SQLite file."""
+        return self.inbox_url.get_secret_value() if self.inbox_url is not None else self.inbox_path
+
     def tenant(self, tenant_id: str) -> TenantSites | None:
         return next((tenant for tenant in self.tenants if tenant.tenant_id == tenant_id), None)
 
@@ -100,7 +109,8 @@ def settings_from_sync_config(
     inbox_path: Path | None = None,
     **overrides: object,
 ) -> ReceiverSettings:
-    """Receiver settings from a loaded sync file; `inbox_path` overrides `webhooks.inbox`."""
+    """Receiver settings from a loaded sync file; `inbox_path` overrides `webhooks.inbox` (and a
+    PostgreSQL inbox named by `webhooks.inbox_url_env`, whose variable must be set otherwise)."""
     environ = os.environ if environ is None else environ
     oauth = config.oauth
 
@@ -124,8 +134,12 @@ def settings_from_sync_config(
         )
         for tenant in config.tenants
     )
+    inbox_url = None
+    if inbox_path is None and config.webhooks.inbox_url_env:
+        inbox_url = SecretStr(str(inbox_location(config, environ)))
     return ReceiverSettings(
         inbox_path=inbox_path or config.webhooks.inbox,
+        inbox_url=inbox_url,
         token_dir=oauth.token_dir,
         tenants=tenants,
         oauth=OAuthApp(

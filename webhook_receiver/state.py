@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from pipelines.auth.oauth import AtlassianOAuthClient
 from pipelines.auth.token_store import TokenStore
 from pipelines.auth.webhook_secrets import WebhookSecretStore
-from pipelines.inbox import open_inbox
-from pipelines.inbox.registrations import WebhookRegistry
+from pipelines.inbox import open_inbox, open_registry
+from pipelines.inbox.registrations import PostgresWebhookRegistry, WebhookRegistry
 from pipelines.inbox.store import InboxStore
 from webhook_receiver.admin_sites import AdminSites
 from webhook_receiver.inbox_writer import InboxWriter
 from webhook_receiver.logging import log
-from webhook_receiver.oauth_states import OAuthStateStore
+from webhook_receiver.oauth_states import OAuthStateStore, PostgresOAuthStateStore, open_oauth_states
 from webhook_receiver.security import DeliveryVerifier
 from webhook_receiver.settings import ReceiverSettings
 from webhook_receiver.sites import SiteRegistry
@@ -31,8 +31,8 @@ class ReceiverState:
     writer: InboxWriter
     sites: SiteRegistry
     admin_sites: AdminSites
-    webhook_registry: WebhookRegistry
-    oauth_states: OAuthStateStore
+    webhook_registry: WebhookRegistry | PostgresWebhookRegistry
+    oauth_states: OAuthStateStore | PostgresOAuthStateStore
     token_store: TokenStore
     verifier: DeliveryVerifier | None
     oauth_client: AtlassianOAuthClient | None
@@ -40,8 +40,9 @@ class ReceiverState:
 
     @classmethod
     def open(cls, settings: ReceiverSettings) -> ReceiverState:
-        inbox = open_inbox(settings.inbox_path, busy_timeout_ms=settings.busy_timeout_ms)
-        webhook_registry = WebhookRegistry(settings.inbox_path, busy_timeout_ms=settings.busy_timeout_ms)
+        location = settings.inbox_location
+        inbox = open_inbox(location, busy_timeout_ms=settings.busy_timeout_ms)
+        webhook_registry = open_registry(location, busy_timeout_ms=settings.busy_timeout_ms)
         token_store = TokenStore(settings.token_dir)
         oauth = settings.oauth
         verifier = None
@@ -83,8 +84,8 @@ class ReceiverState:
             ),
             admin_sites=AdminSites(settings.tenants, WebhookSecretStore(settings.token_dir)),
             webhook_registry=webhook_registry,
-            oauth_states=OAuthStateStore(
-                settings.inbox_path,
+            oauth_states=open_oauth_states(
+                location,
                 ttl_seconds=settings.oauth_state_ttl_seconds,
                 busy_timeout_ms=settings.busy_timeout_ms,
             ),

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from assets.core.issues import delete_issues, upsert_issues
 from assets.core.raw_views import create_table_sql
-from assets.warehouse import Warehouse, relation_columns
+from assets.warehouse import Warehouse, is_postgres, relation_columns
 from pipelines import registry
 from pipelines.config import SyncConfig
 from pipelines.config_sites import IssueScope
@@ -73,6 +73,10 @@ def apply_events(
 ) -> ApplySummary:
     """Apply `events` (any order, replays allowed) inside the caller's open transaction."""
     summary = ApplySummary(events=len(events))
+    if is_postgres(con):
+        # drains may claim inbox batches at the same time; their applies take turns (each replaces
+        # issues by delete + insert, which two transactions interleaving would duplicate)
+        con.native("SELECT pg_advisory_xact_lock(hashtext('jira_sync.webhook_apply'))")
     con.execute(WEBHOOK_EVENTS_DDL)
     before = _count(con, "jira_raw.webhook_events")
     con.register("incoming_events", _events_table(events))

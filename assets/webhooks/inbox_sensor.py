@@ -11,7 +11,7 @@ from assets.automation import run_tags, sensor_status
 from assets.resources import SyncConfigResource
 from assets.webhooks.ingest import WEBHOOK_EVENTS_KEY
 from pipelines.config import InboxSensorSettings, SensorSettings
-from pipelines.inbox import open_inbox
+from pipelines.inbox import describe, inbox_exists, inbox_location, open_inbox
 
 INBOX_SENSOR = "jira_webhook_inbox"
 INGEST_TAG = "jira_sync/webhook_ingest"
@@ -36,10 +36,12 @@ def build_inbox_sensor(settings: SensorSettings) -> dg.SensorDefinition:
 def drain_requests(
     context: dg.SensorEvaluationContext, sync_config: SyncConfigResource
 ) -> dg.SensorResult | dg.SkipReason:
-    path = sync_config.load().webhooks.inbox
-    if not path.exists():
-        return dg.SkipReason(f"no inbox at {path} yet (the receiver creates it on its first start)")
-    inbox = open_inbox(path)
+    location = inbox_location(sync_config.load())
+    if not inbox_exists(location):
+        return dg.SkipReason(
+            f"no inbox at {describe(location)} yet (the receiver creates it on its first start)"
+        )
+    inbox = open_inbox(location)
     try:
         stats = inbox.stats()
     finally:

@@ -16,7 +16,7 @@ from assets.raw.catalog import table_spec_metadata
 from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
 from assets.webhooks.apply import ApplySummary
 from assets.webhooks.drain import drain_batch
-from pipelines.inbox import open_inbox
+from pipelines.inbox import describe, inbox_exists, inbox_location, open_inbox
 from pipelines.inbox.store import InboxStore
 
 WEBHOOK_EVENTS_KEY = dg.AssetKey(["jira_raw", "webhook_events"])
@@ -63,14 +63,15 @@ def webhook_events(
     warehouse: WarehouseResource,
 ):
     sync = sync_config.load()
-    if not sync.webhooks.inbox.exists():
-        context.log.info(f"no inbox at {sync.webhooks.inbox} yet (the receiver creates it): nothing to drain")
-        yield dg.MaterializeResult(metadata={"events": 0, "inbox": str(sync.webhooks.inbox)})
+    location = inbox_location(sync)
+    if not inbox_exists(location):
+        context.log.info(f"no inbox at {describe(location)} yet (the receiver creates it): nothing to drain")
+        yield dg.MaterializeResult(metadata={"events": 0, "inbox": describe(location)})
         yield dg.AssetCheckResult(check_name=QUARANTINE_CHECK, passed=True, description="no inbox yet")
         return
     total = ApplySummary()
     batches, max_lag, quarantined_now = 0, 0.0, 0
-    inbox = open_inbox(sync.webhooks.inbox)
+    inbox = open_inbox(location)
     try:
         if config.retry_quarantined:
             released = inbox.release_quarantined()
@@ -78,12 +79,15 @@ def webhook_events(
         with transform_connection(warehouse) as con:
             after_seq = 0
             while batches < MAX_BATCHES_PER_RUN:
-                events = inbox.pending(BATCH_SIZE, after_seq=after_seq)
-                if not events:
-                    break
-                drained = drain_batch(con, events, sync, load_id=f"webhook_{context.run.run_id}")
-                inbox.mark_drained(drained.applied)
-                inbox.quarantine(drained.quarantined)
+                # a claim holds its events until they are marked (PostgreSQL: another drain running
+                # meanwhile takes other events); a failure releases them for the next run
+                with inbox.claim(BATCH_SIZE, after_seq=after_seq) as claim:
+                    events = claim.events
+                    if not events:
+                        break
+                    drained = drain_batch(con, events, sync, load_id=f"webhook_{context.run.run_id}")
+                    claim.mark_drained(drained.applied)
+                    claim.quarantine(drained.quarantined)
                 for event, reason in drained.quarantined:
                     context.log.warning(
                         f"quarantined {event.tenant_id}/{event.cloud_id} delivery {event.identifier} "

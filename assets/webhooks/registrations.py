@@ -13,6 +13,7 @@ import dagster as dg
 
 from assets.resources import WAREHOUSE_POOL, JiraSecretsResource, SyncConfigResource, WarehouseResource
 from assets.warehouse import Warehouse
+from pipelines.inbox import inbox_location
 from pipelines.webhooks.operations import SiteRegistration, record_for_receiver, run_action
 from pipelines.webhooks.sites import open_webhook_sites
 
@@ -97,7 +98,7 @@ def webhook_registrations(
                 f"{site.label}: {rows[-1].action} -> {rows[-1].status} {rows[-1].detail}".rstrip()
             )
         rows += [problem.as_registration() for problem in selected.problems]
-    record_for_receiver(sync.webhooks.inbox, rows)
+    record_for_receiver(inbox_location(sync, environ), rows)
     with warehouse.connect() as con:
         write_registrations(con, rows)
     yield dg.MaterializeResult(

@@ -12,7 +12,9 @@ share one inbox file; across hosts, a database-backed `InboxStore` slots in.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import chain
@@ -168,6 +170,20 @@ def _event_key(item: EventKey | InboxEvent | WebhookEvent) -> EventKey:
     )
 
 
+@dataclass
+class SQLiteClaim:
+    """Pending events handed to one drain; marks go straight to the inbox."""
+
+    events: list[InboxEvent]
+    inbox: SQLiteInbox
+
+    def mark_drained(self, keys: Iterable[EventKey | InboxEvent]) -> int:
+        return self.inbox.mark_drained(keys)
+
+    def quarantine(self, items: Sequence[tuple[InboxEvent, str]]) -> int:
+        return self.inbox.quarantine(items)
+
+
 class SQLiteInbox:
     """The SQLite inbox (one WAL file): safe for many threads and processes at once.
 
@@ -241,6 +257,12 @@ class SQLiteInbox:
             .fetchone()
         )
         return None if row is None else _event_from_row(row)
+
+    @contextmanager
+    def claim(self, limit: int = 1000, *, after_seq: int = 0) -> Iterator[SQLiteClaim]:
+        """Pending events for the drain (nothing is locked: SQLite drains run one at a time, in the
+        warehouse pool; holding the write lock would stop the receivers)."""
+        yield SQLiteClaim(self.pending(limit, after_seq=after_seq), self)
 
     def mark_drained(self, keys: Iterable[EventKey | InboxEvent]) -> int:
         """Mark events drained (call after the warehouse commit); returns how many changed."""

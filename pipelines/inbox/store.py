@@ -8,6 +8,7 @@ receivers on several hosts implements the same methods
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from pipelines.inbox.events import EventKey, InboxEvent, InboxStats, QuarantinedEvent, WebhookEvent
@@ -15,6 +16,22 @@ from pipelines.inbox.sqlite_db import StorageUnavailable
 
 # Raised when the inbox cannot be written; the receiver answers 503 so Jira retries the delivery.
 InboxUnavailable = StorageUnavailable
+
+
+class InboxClaim(Protocol):
+    """A batch of pending events one drain holds until the claim ends; marks made here commit with it."""
+
+    events: list[InboxEvent]
+
+    def mark_drained(self, keys: Iterable[EventKey | InboxEvent]) -> int: ...
+
+    def claim(self, limit: int = 1000, *, after_seq: int = 0) -> AbstractContextManager[InboxClaim]:
+        """Pending events for one drain, oldest first. PostgreSQL locks them until the claim ends
+        (`FOR UPDATE SKIP LOCKED`: concurrent drains take different events); SQLite drains run one
+        at a time (the warehouse pool) and claims lock nothing."""
+        ...
+
+    def quarantine(self, items: Sequence[tuple[InboxEvent, str]]) -> int: ...
 
 
 class InboxStore(Protocol):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from pipelines.auth.webhook_secrets import WebhookSecretStore
-from pipelines.inbox.registrations import WebhookRegistry
+from pipelines.inbox import open_registry
 from pipelines.webhooks.admin_client import AdminWebhookClient
 from pipelines.webhooks.admin_lifecycle import (
     delete_admin_registered,
@@ -122,10 +122,11 @@ def run_action(site: WebhookSite, action: Action, *, refresh_before: timedelta, 
         return _row(site, status="error", action="failed", detail=str(exc))
 
 
-def record_for_receiver(inbox_path: Path, rows: Sequence[SiteRegistration]) -> None:
-    """Record our webhook ids per site beside the inbox (`webhooks.inbox`): the receiver refuses
-    deliveries whose matchedWebhookIds are not ours. Sites in error keep what was recorded."""
-    registry = WebhookRegistry(inbox_path)
+def record_for_receiver(inbox: Path | str, rows: Sequence[SiteRegistration]) -> None:
+    """Record our webhook ids per site beside the inbox (`pipelines.inbox.inbox_location`): the
+    receiver refuses deliveries whose matchedWebhookIds are not ours. Sites in error keep what was
+    recorded."""
+    registry = open_registry(inbox)
     try:
         for row in rows:
             # admin webhooks are checked by their signature, not by matchedWebhookIds

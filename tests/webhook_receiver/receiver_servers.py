@@ -81,8 +81,9 @@ class ReceiverProcess:
     """`jira-sync-receiver` in a subprocess on a free loopback port; stopped (or killed) by PID."""
 
     def __init__(
-        self, sync_file: Path, inbox: Path, env: dict[str, str], log_path: Path, *options: str
+        self, sync_file: Path, inbox: Path | None, env: dict[str, str], log_path: Path, *options: str
     ) -> None:
+        """`inbox` None: the sync file's (its SQLite file, or the PostgreSQL inbox of webhooks.inbox_url_env)."""
         self.options = options  # more command-line options
         self.sync_file = sync_file
         self.inbox = inbox
@@ -106,8 +107,7 @@ class ReceiverProcess:
             "webhook_receiver.cli",
             "--config",
             str(self.sync_file),
-            "--inbox",
-            str(self.inbox),
+            *(["--inbox", str(self.inbox)] if self.inbox is not None else []),
             "--port",
             str(self.port),
             *self.options,

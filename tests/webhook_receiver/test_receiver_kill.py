@@ -1,6 +1,6 @@
 """Crash durability: SIGKILL the receiver (uvicorn, real process) under concurrent load; after a
 restart every acknowledged delivery is in the inbox exactly once, and Jira's retries of the rest
-are stored once too."""
+are stored once too. On the SQLite inbox, and on the PostgreSQL one (when a server is configured)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from pathlib import Path
 
 import httpx
 import orjson
+import pytest
 
-from pipelines.inbox.sqlite_inbox import SQLiteInbox
+from pipelines.inbox import open_inbox
+from tests.postgres_server import requires_postgres, scratch_database
 from tests.webhook_receiver.receiver_servers import ReceiverProcess, write_alpha_sync_file
 from tests.webhook_receiver.receiver_testkit import CLIENT_ID, CLIENT_SECRET, bearer, issue_payload
 
@@ -65,10 +67,43 @@ async def load_until_killed(receiver: ReceiverProcess) -> tuple[set[str], set[st
     return acked, unacked
 
 
-def test_every_acknowledged_delivery_survives_sigkill_exactly_once(tmp_path: Path) -> None:
-    inbox_path = tmp_path / "inbox.sqlite"
-    env = {"JIRA_CLIENT_ID": CLIENT_ID, "JIRA_SECRET": CLIENT_SECRET}
-    receiver = ReceiverProcess(write_alpha_sync_file(tmp_path), inbox_path, env, tmp_path / "receiver.log")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=requires_postgres)])
+def storage(request, tmp_path: Path):
+    """(sync file, the receiver's --inbox or None, extra environment, inbox location)."""
+    sync_file = write_alpha_sync_file(tmp_path)
+    if request.param == "sqlite":
+        yield sync_file, tmp_path / "inbox.sqlite", {}, tmp_path / "inbox.sqlite"
+        return
+    with scratch_database() as url:
+        sync_file.write_text(sync_file.read_text() + "webhooks:\n  inbox_url_env: JIRA_SYNC_INBOX_URL\n")
+        yield sync_file, None, {"JIRA_SYNC_INBOX_URL": url}, url
+
+
+def stored_counts(location: Path | str) -> dict[str, int]:
+    """Identifier -> rows stored (SQLite: after an integrity check of the file)."""
+    if isinstance(location, Path):
+        connection = sqlite3.connect(location)
+        try:
+            assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            return dict(
+                connection.execute("SELECT identifier, count(*) FROM inbox_events GROUP BY identifier")
+            )
+        finally:
+            connection.close()
+    import psycopg2
+
+    with psycopg2.connect(location) as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT identifier, count(*) FROM jira_sync_inbox.inbox_events GROUP BY identifier")
+        counts = dict(cursor.fetchall())
+    connection.close()
+    return counts
+
+
+def test_every_acknowledged_delivery_survives_sigkill_exactly_once(storage, tmp_path: Path) -> None:
+    sync_file, inbox_option, extra_env, location = storage
+    env = {"JIRA_CLIENT_ID": CLIENT_ID, "JIRA_SECRET": CLIENT_SECRET, **extra_env}
+    receiver = ReceiverProcess(sync_file, inbox_option, env, tmp_path / "receiver.log")
     receiver.start()
     acked, unacked = asyncio.run(load_until_killed(receiver))
     assert len(acked) >= KILL_AFTER_ACKS
@@ -77,14 +112,7 @@ def test_every_acknowledged_delivery_survives_sigkill_exactly_once(tmp_path: Pat
     with receiver:  # restart on the same inbox
         health = httpx.get(f"{receiver.base_url}/healthz").json()
         assert health["status"] == "ok"
-        connection = sqlite3.connect(inbox_path)
-        try:
-            assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-            counts = dict(
-                connection.execute("SELECT identifier, count(*) FROM inbox_events GROUP BY identifier")
-            )
-        finally:
-            connection.close()
+        counts = stored_counts(location)
         missing = acked - counts.keys()
         assert not missing, f"{len(missing)} acknowledged deliveries were lost: {sorted(missing)[:5]}"
         assert all(counts[identifier] == 1 for identifier in acked)
@@ -100,7 +128,7 @@ def test_every_acknowledged_delivery_survives_sigkill_exactly_once(tmp_path: Pat
                 allowed = {"duplicate"} if identifier in acked else {"stored", "duplicate"}
                 assert response.json()["status"] in allowed
 
-    inbox = SQLiteInbox(inbox_path)
+    inbox = open_inbox(location)
     try:
         stored = inbox.pending(limit=100_000)
     finally:

@@ -10,6 +10,7 @@ same `jira_raw` tables are copied into a scratch PostgreSQL database, every asse
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,11 +23,13 @@ import yaml
 from assets.core.sql import transaction, transform_connection
 from assets.resources import shared_resources
 from assets.webhooks.apply import apply_events
+from assets.webhooks.drain import drain_batch
 from assets.webhooks.miss_rate import measure_miss_rate
 from assets.webhooks.registrations import write_registrations
 from jira_simulator.process import SimulatorProcess
 from pipelines.config import load_sync_config
-from pipelines.inbox.events import InboxEvent
+from pipelines.inbox import open_inbox
+from pipelines.inbox.events import InboxEvent, WebhookEvent
 from pipelines.webhooks.operations import SiteRegistration
 from tests.assets.warehouse.engines_kit import (
     copy_schema_to_postgres,
@@ -288,3 +291,68 @@ def test_webhook_deliveries_miss_rate_and_registrations_alike(engines):
     left = duckdb_tables(engines["warehouse"], WEBHOOK_TABLES)
     right = postgres_tables(engines["url"], WEBHOOK_TABLES)
     assert table_differences(left, right) == []
+
+
+def test_two_drains_on_one_postgres_inbox_share_the_work(engines):
+    """Two drains at once (threads, each with its own warehouse session) on a PostgreSQL inbox:
+    they claim different batches, every delivery is applied once, nothing stays pending."""
+    config = load_sync_config(engines["sync_files"]["postgres"])
+    first = engines["events"][0]
+    events = [
+        WebhookEvent(
+            tenant_id="acme",
+            cloud_id=engines["cloud_id"],
+            identifier=f"parallel-{n}",
+            event=first.event,
+            issue_id=first.issue_id,
+            issue_key=first.issue_key,
+            jira_timestamp_ms=first.jira_timestamp_ms + n,
+            received_at=first.received_at,
+            retry_count=0,
+            payload_json=first.payload_json,
+        )
+        for n in range(60)
+    ]
+    inbox = open_inbox(engines["url"])
+    try:
+        assert all(inbox.store(events))
+        claimed: dict[str, list[str]] = {"a": [], "b": []}
+
+        def drain(name: str) -> None:
+            warehouse = shared_resources(config)["warehouse"].model_copy(
+                update={"postgres_url": engines["url"]}
+            )
+            with transform_connection(warehouse) as con:
+                while True:
+                    with inbox.claim(7) as claim:
+                        if not claim.events:
+                            return
+                        batch = drain_batch(con, claim.events, config, load_id=f"webhook_{name}")
+                        claim.mark_drained(batch.applied)
+                        claimed[name] += [e.identifier for e in claim.events]
+
+        threads = [threading.Thread(target=drain, args=(name,)) for name in claimed]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert inbox.stats().pending == 0
+    finally:
+        inbox.close()
+    assert claimed["a"] and claimed["b"] and not set(claimed["a"]) & set(claimed["b"])
+    assert sorted(claimed["a"] + claimed["b"]) == sorted(e.identifier for e in events)
+    import psycopg2
+
+    with psycopg2.connect(engines["url"]) as connection:
+        cursor = connection.cursor()
+        cursor.execute(
+            "SELECT count(*), count(DISTINCT webhook_identifier) FROM jira_raw.webhook_events "
+            "WHERE webhook_identifier LIKE 'parallel-%%'"
+        )
+        assert cursor.fetchone() == (60, 60)
+        cursor.execute(
+            "SELECT count(*) FROM jira_raw.issues WHERE cloud_id = %s AND id = %s",
+            [first.cloud_id, first.issue_id],
+        )
+        assert cursor.fetchone() == (1,)  # applied by both drains, never stored twice
+    connection.close()

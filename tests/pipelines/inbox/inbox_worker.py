@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from pipelines.inbox import open_inbox
 from pipelines.inbox.events import WebhookEvent
-from pipelines.inbox.sqlite_inbox import SQLiteInbox
 
 
-def write_many(path: str, identifiers: list[str]) -> int:
-    """Store each identifier in its own transaction; returns how many this process stored first."""
-    store = SQLiteInbox(path)
+def write_many(location: str, identifiers: list[str]) -> int:
+    """Store each identifier in its own transaction; returns how many this process stored first.
+    `location`: a SQLite file or a PostgreSQL connection string."""
+    store = open_inbox(location)
     try:
         stored = 0
         for identifier in identifiers:
