@@ -17,8 +17,9 @@ import time
 from pathlib import Path
 
 from jira_sync.demo import add_world_arguments, demo_options, prepare_process_environment, print_connection
-from jira_sync.demo_world import connected_demo
+from jira_sync.demo_world import TENANT, ConnectedDemo, connected_demo
 from jira_sync.signals import stop_on_signals
+from webhook_receiver.settings import CALLBACK_PATH
 
 
 def register(subparsers) -> None:
@@ -59,6 +60,20 @@ def _stop(children: list[tuple[str, subprocess.Popen]]) -> None:
                 child.wait(timeout=10)
 
 
+def dev_environment(demo: ConnectedDemo, receiver_url: str, dagster_home: str) -> dict[str, str]:
+    """The children's environment: the demo's, with the receiver's own callback as JIRA_REDIRECT_URI.
+
+    The demo connected through a loopback callback of its own; the receiver's connect page must
+    send the browser back to the receiver (`{APP_URL}/auth/jira/callback`), or it refuses to start
+    ("Wrong callback URL")."""
+    return {
+        **os.environ,
+        **demo.environ,
+        "JIRA_REDIRECT_URI": f"{receiver_url}{CALLBACK_PATH}",
+        "DAGSTER_HOME": dagster_home,
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     stop_on_signals()
     dagster_home = prepare_process_environment()
@@ -69,13 +84,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         with connected_demo(options) as demo:
             print_connection(demo, dagster_home)
-            env = {**os.environ, **demo.environ, "DAGSTER_HOME": dagster_home}
+            env = dev_environment(demo, options.receiver_url, dagster_home)
             receiver = _receiver_command(args.receiver_port)
             if receiver is None:
                 print("webhook receiver: not available yet (webhook_receiver/cli.py is missing); skipped")
             else:
                 children.append(("receiver", subprocess.Popen(receiver, env=env, start_new_session=True)))
                 print(f"webhook receiver on {options.receiver_url}")
+                print(f"  connect page: {options.receiver_url}/auth/jira/connect?tenant={TENANT}")
             dagster = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(args.port)]
             children.append(("dagster dev", subprocess.Popen(dagster, env=env, start_new_session=True)))
             print(f"Dagster UI on http://127.0.0.1:{args.port} — Ctrl-C stops everything", flush=True)

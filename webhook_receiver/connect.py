@@ -1,10 +1,13 @@
 """Connecting a tenant's Jira sites with OAuth 2.0 (3LO): `/auth/jira/connect` and `/auth/jira/callback`.
 
 Connect redirects to Atlassian's authorize URL with a random single-use `state` (stored
-server-side, bound to the tenant, expiring) and the required scopes (`?admin=1` adds the admin
-scopes: "Re-authenticate with Admin Permissions"). The callback checks the state, exchanges the
-code, fetches the accessible sites, stores tokens and sites through the token store (0600) and
-lists the connected sites. Failures show the seed's troubleshooting steps that apply.
+server-side, bound to the tenant, expiring) and the scopes the tenant's sync file needs
+(`pipelines.auth.scopes`; `?admin=1`, "Re-authenticate with Admin Permissions", asks for every
+scope jira-sync can use). The callback checks the state, exchanges the code, saves the grant only
+if it holds every scope asked for (so a connect never leaves the tenant with a grant its sync
+cannot run on), fetches the accessible sites, stores tokens and sites through the token store
+(0600) and shows what the grant can do, what the sync needs, and which scopes of the grant it
+replaced were given up. Failures show the seed's troubleshooting steps that apply.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from pipelines.auth.oauth import ADMIN_SCOPES, REQUIRED_SCOPES, InvalidGrant, OAuthError
+from pipelines.auth.oauth import InvalidGrant, OAuthError
+from pipelines.auth.scopes import ALL_SCOPES, grant_capabilities
 from webhook_receiver.logging import log
 from webhook_receiver.pages import ConnectedSiteRow, connected_page, problem_page
 from webhook_receiver.payloads import normalise_site_url
@@ -27,16 +31,22 @@ from webhook_receiver.state import ReceiverState
 logger = logging.getLogger("webhook_receiver.connect")
 
 
-def _hints(receiver: ReceiverState) -> dict[str, str]:
+def _app_url(request: Request) -> str:
+    """This receiver's public base URL as the browser reached it ({APP_URL} of the seed's texts)."""
+    return str(request.base_url).rstrip("/")
+
+
+def _hints(receiver: ReceiverState, request: Request) -> dict[str, str]:
     oauth = receiver.settings.oauth
+    callback = f"{_app_url(request)}{CALLBACK_PATH}"
     return {
         "credentials": f"Verify {oauth.client_id_env} and {oauth.client_secret_env} are correct "
         "(Atlassian developer console > your app > Settings).",
-        "callback": f"Check the callback URL matches exactly: {{APP_URL}}{CALLBACK_PATH} "
+        "callback": f"Check the callback URL matches exactly: {callback} "
         f"({oauth.redirect_uri_env} is {oauth.redirect_uri!r}; the app's Authorization > OAuth 2.0 (3LO) "
         "callback URL must be the same string).",
         "scopes": "Ensure all required scopes are configured in the app (Permissions > Jira API): "
-        + ", ".join(REQUIRED_SCOPES + ADMIN_SCOPES)
+        + ", ".join(ALL_SCOPES)
         + ".",
         "admin": "Ensure you have admin-level OAuth permissions; re-authenticate with admin scopes if needed.",
         "again": "Start again from /auth/jira/connect?tenant=<tenant id>.",
@@ -56,7 +66,7 @@ async def connect(request: Request) -> Response:
             "Connecting Jira is not configured",
             f"Set {', '.join(missing)} in the receiver's environment (the sync file's oauth.*_env keys name "
             "these variables), then restart the receiver.",
-            [_hints(receiver)["credentials"]],
+            [_hints(receiver, request)["credentials"]],
             status=503,
         )
     tenant_id = request.query_params.get("tenant", "")
@@ -78,20 +88,26 @@ async def connect(request: Request) -> Response:
         return problem_page(
             "Wrong callback URL",
             f"{oauth.redirect_uri_env} is {oauth.redirect_uri!r}, but this receiver's callback is "
-            f"{{APP_URL}}{CALLBACK_PATH}: Atlassian would send the browser somewhere else.",
-            [_hints(receiver)["callback"]],
+            f"{_app_url(request)}{CALLBACK_PATH}: Atlassian would send the browser somewhere else.",
+            [_hints(receiver, request)["callback"]],
             status=500,
         )
     admin = _wants_admin(request)
-    scopes = REQUIRED_SCOPES + (ADMIN_SCOPES if admin else [])
+    scopes = _requested(receiver, tenant_id, admin=admin)
     state = await anyio.to_thread.run_sync(lambda: receiver.oauth_states.issue(tenant_id, admin=admin))
     log(logger, "connect.started", tenant=tenant_id, admin=admin, scopes=scopes)
     return RedirectResponse(receiver.oauth_client.authorize_url(scopes, state), status_code=303)
 
 
+def _requested(receiver: ReceiverState, tenant_id: str, *, admin: bool) -> list[str]:
+    """Every scope jira-sync can use (admin), else the scopes the tenant's sync file needs."""
+    tenant = receiver.settings.tenant(tenant_id)
+    return list(ALL_SCOPES if admin or tenant is None else tenant.scopes)
+
+
 async def callback(request: Request) -> Response:
     receiver: ReceiverState = request.state.receiver
-    hints = _hints(receiver)
+    hints = _hints(receiver, request)
     client = receiver.oauth_client
     if client is None:
         return await connect(request)  # the same "not configured" page
@@ -110,7 +126,7 @@ async def callback(request: Request) -> Response:
             status=400,
         )
     tenant_id = state.tenant_id
-    requested = REQUIRED_SCOPES + (ADMIN_SCOPES if state.admin else [])
+    requested = _requested(receiver, tenant_id, admin=state.admin)
     error = params.get("error")
     if error:
         log(logger, "connect.denied", level=logging.WARNING, tenant=tenant_id, error=error[:60])
@@ -166,7 +182,7 @@ async def callback(request: Request) -> Response:
         return problem_page(
             "The grant lacks scopes",
             f"Atlassian granted {' '.join(token_set.scopes) or 'no scopes'}; missing: {', '.join(missing_scopes)}. "
-            "Nothing was saved.",
+            "Nothing was saved: the tenant keeps the grant it had.",
             [hints["scopes"], *([hints["admin"]] if state.admin else [])],
             status=403,
         )
@@ -187,6 +203,7 @@ async def callback(request: Request) -> Response:
             ["Select at least one site on the consent page.", hints["again"]],
             status=403,
         )
+    previous = await anyio.to_thread.run_sync(_stored_scopes, receiver, tenant_id)
     await anyio.to_thread.run_sync(receiver.token_store.save, tenant_id, token_set, sites)
     receiver.sites.forget(tenant_id)
     tenant = receiver.settings.tenant(tenant_id)
@@ -209,4 +226,21 @@ async def callback(request: Request) -> Response:
         cloud_ids=[site.id for site in sites],
         scopes=token_set.scopes,
     )
-    return connected_page(tenant_id, rows, token_set.scopes, admin=state.admin)
+    tenant = receiver.settings.tenant(tenant_id)
+    return connected_page(
+        tenant_id,
+        rows,
+        token_set.scopes,
+        admin=state.admin,
+        capabilities=grant_capabilities(token_set.scopes, tenant.capabilities if tenant else ()),
+        given_up=[scope for scope in previous if scope not in token_set.scopes],
+    )
+
+
+def _stored_scopes(receiver: ReceiverState, tenant_id: str) -> list[str]:
+    """The scopes of the grant the tenant has now (none when it has none or it is unreadable)."""
+    try:
+        current = receiver.token_store.token_set(tenant_id)
+    except Exception:  # an unreadable token file is replaced by the new grant
+        return []
+    return list(current.scopes) if current else []

@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from pipelines.auth.scopes import BASE_SCOPES, needed_capabilities, needed_scopes
 from pipelines.config import SyncConfig
 from pipelines.inbox import inbox_location
 from webhook_receiver.payloads import normalise_site_url
@@ -42,6 +43,9 @@ class TenantSites(BaseModel):
 
     tenant_id: str
     sites: tuple[DeclaredSite, ...]
+    # what the tenant's sync needs from an OAuth grant (pipelines.auth.scopes): plain connect asks for these
+    scopes: tuple[str, ...] = BASE_SCOPES
+    capabilities: tuple[str, ...] = ()
 
 
 class OAuthApp(BaseModel):
@@ -131,6 +135,8 @@ def settings_from_sync_config(
                 )
                 for site in tenant.sites
             ),
+            scopes=needed_scopes(tenant),
+            capabilities=needed_capabilities(tenant),
         )
         for tenant in config.tenants
     )

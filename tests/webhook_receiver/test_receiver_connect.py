@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 
 from jira_simulator.process import SimulatorProcess
 from pipelines.auth.oauth import ADMIN_SCOPES, REQUIRED_SCOPES
+from pipelines.auth.scopes import ALL_SCOPES, BASE_SCOPES
 from pipelines.auth.token_store import TokenStore
 from pipelines.config import load_sync_config
 from tests.webhook_receiver.receiver_servers import write_sync_file
@@ -79,12 +80,13 @@ def test_connect_redirects_to_authorize_with_state_and_required_scopes(
     assert query["client_id"] == [sim.client_id]
     assert query["redirect_uri"] == [REDIRECT_URI]
     assert query["response_type"] == ["code"]
-    assert query["scope"][0].split() == REQUIRED_SCOPES
+    # both sites sync every entity and have dynamic webhooks: the sync needs every scope
+    assert query["scope"][0].split() == list(ALL_SCOPES)
     assert len(query["state"][0]) >= 32
     _, again = start_connect(client)
     assert again["state"] != query["state"]  # random per attempt
     _, admin = start_connect(client, "tenant=acme&admin=1")
-    assert admin["scope"][0].split() == REQUIRED_SCOPES + ADMIN_SCOPES
+    assert set(admin["scope"][0].split()) == set(REQUIRED_SCOPES + ADMIN_SCOPES) == set(ALL_SCOPES)
 
 
 def test_callback_stores_tokens_0600_and_lists_the_connected_sites(
@@ -122,7 +124,7 @@ def test_connected_url_only_site_accepts_deliveries(
     )
     assert before.status_code == 403
     _, query = start_connect(client)
-    code = consent(sim, REQUIRED_SCOPES, query["state"][0])
+    code = consent(sim, list(ALL_SCOPES), query["state"][0])
     assert client.get(f"/auth/jira/callback?code={code}&state={query['state'][0]}").status_code == 200
     after = client.post(
         "/webhooks/jira/acme",
@@ -175,7 +177,8 @@ def test_denied_consent_shows_the_troubleshooting_steps(
     assert response.status_code == 403
     assert "access_denied" in response.text
     assert "Verify JIRA_CLIENT_ID and JIRA_SECRET are correct" in response.text
-    assert "Check the callback URL matches exactly: {APP_URL}/auth/jira/callback" in response.text
+    assert "Check the callback URL matches exactly: http://testserver/auth/jira/callback" in response.text
+    assert "{APP_URL}" not in response.text
     assert "Ensure all required scopes are configured in the app" in response.text
     assert not (settings.token_dir / "acme.json").exists()
 
@@ -228,7 +231,9 @@ def test_wrong_callback_url_is_explained_before_leaving(tmp_path: Path, sim: Sim
     assert response.status_code == 500
     assert "Wrong callback URL" in response.text
     assert "JIRA_REDIRECT_URI is &#x27;http://testserver/oauth/callback&#x27;" in response.text
-    assert "Check the callback URL matches exactly: {APP_URL}/auth/jira/callback" in response.text
+    assert "this receiver&#x27;s callback is http://testserver/auth/jira/callback" in response.text
+    assert "Check the callback URL matches exactly: http://testserver/auth/jira/callback" in response.text
+    assert "{APP_URL}" not in response.text
 
 
 def test_connect_without_oauth_settings_names_the_variables(tmp_path: Path, sim: SimulatorProcess) -> None:
@@ -262,3 +267,67 @@ def test_simulator_consent_page_is_reachable_from_the_redirect(client: TestClien
     consent_page = httpx.get(location, timeout=10)
     assert consent_page.status_code == 200
     assert 'id="accept"' in consent_page.text
+
+
+def narrow_settings(tmp_path: Path, sim: SimulatorProcess) -> ReceiverSettings:
+    """A tenant whose sync needs issues and their metadata only: no users, groups or webhooks."""
+    env = {
+        "JIRA_CLIENT_ID": sim.client_id,
+        "JIRA_SECRET": sim.client_secret,
+        "JIRA_REDIRECT_URI": REDIRECT_URI,
+    }
+    text = write_sync_file(tmp_path, sim).read_text()
+    text = text.replace(
+        "webhook: {enabled: true}",
+        "webhook: {enabled: false}\n        entities: [issues, projects, issue_types, statuses]",
+    )
+    path = tmp_path / "narrow.yaml"
+    path.write_text(text)
+    return settings_from_sync_config(
+        load_sync_config(path, environ=env), environ=env, lookup_reload_seconds=0
+    )
+
+
+def test_plain_connect_asks_for_what_the_sync_needs_and_says_what_it_gave_up(
+    tmp_path: Path, sim: SimulatorProcess
+) -> None:
+    settings = narrow_settings(tmp_path, sim)
+    store = TokenStore(settings.token_dir)
+    with TestClient(create_app(settings)) as client:
+        _, admin = start_connect(client, "tenant=acme&admin=1")
+        code = consent(sim, list(ALL_SCOPES), admin["state"][0])
+        assert client.get(f"/auth/jira/callback?code={code}&state={admin['state'][0]}").status_code == 200
+        _, plain = start_connect(client)
+        assert plain["scope"][0].split() == list(BASE_SCOPES)  # read:me offline_access read:jira-work
+        code = consent(sim, list(BASE_SCOPES), plain["state"][0])
+        page = client.get(f"/auth/jira/callback?code={code}&state={plain['state'][0]}")
+    assert page.status_code == 200
+    assert "with the scopes this tenant's sync file needs" in page.text
+    given_up = page.text.split("which also had <code>", 1)[1].split("</code>", 1)[0].split()
+    assert set(given_up) == set(ALL_SCOPES) - set(BASE_SCOPES)
+    assert "the sync file does not need them" in page.text
+    assert "data-capability='users' data-allowed='false' data-needed='false'" in page.text
+    assert "data-capability='dynamic webhooks' data-allowed='false' data-needed='false'" in page.text
+    assert "data-allowed='true' data-needed='true'" in page.text  # issues
+    saved = store.token_set("acme")
+    assert saved is not None and set(saved.scopes) == set(BASE_SCOPES)
+
+
+def test_a_grant_narrower_than_the_sync_needs_never_replaces_the_working_one(
+    client: TestClient, settings: ReceiverSettings, sim: SimulatorProcess
+) -> None:
+    _, first = start_connect(client)
+    code = consent(sim, list(ALL_SCOPES), first["state"][0])
+    assert client.get(f"/auth/jira/callback?code={code}&state={first['state'][0]}").status_code == 200
+    store = TokenStore(settings.token_dir)
+    working = store.token_set("acme")
+    _, again = start_connect(client)
+    # the app in the developer console lost the webhook scope: Atlassian grants less than asked
+    fewer = [scope for scope in ALL_SCOPES if scope != "manage:jira-webhook"]
+    code = consent(sim, fewer, again["state"][0])
+    refused = client.get(f"/auth/jira/callback?code={code}&state={again['state'][0]}")
+    assert refused.status_code == 403
+    assert (
+        "missing: manage:jira-webhook" in refused.text and "the tenant keeps the grant it had" in refused.text
+    )
+    assert store.token_set("acme") == working
