@@ -311,8 +311,8 @@ TABLES: tuple[PublishedTable, ...] = (
     PublishedTable(
         "jira",
         "webhook_registrations",
-        "One row per webhook-enabled site: its dynamic webhooks, their expiry on Jira's clock, and "
-        "the last action the lifecycle took (docs/webhooks.md).",
+        "One row per webhook-enabled site: its webhooks (dynamic or admin), the expiry of dynamic ones "
+        "on Jira's clock, and the last action the lifecycle took (docs/webhooks.md).",
         _columns(
             TENANT_ID,
             SITE_NAME,
@@ -324,7 +324,8 @@ TABLES: tuple[PublishedTable, ...] = (
             (
                 "expires_at",
                 TIMESTAMP,
-                "When the webhooks expire (Jira's clock); null when none is registered.",
+                "When the webhooks expire (Jira's clock); null when none is registered, and for admin "
+                "webhooks (they never expire).",
             ),
             ("days_left", DOUBLE, "Days until expires_at, on Jira's clock."),
             (
@@ -335,6 +336,12 @@ TABLES: tuple[PublishedTable, ...] = (
             ("action", TEXT, "What the last materialization did (observed, registered, refreshed, ...)."),
             ("jira_time", TIMESTAMP, "Jira's clock when the site was checked."),
             ("detail", TEXT, "What happened, or why it failed."),
+            (
+                "mode",
+                TEXT,
+                "dynamic (the OAuth app's 30-day webhooks) or admin (a Jira administrator's, no expiry, "
+                "HMAC-signed).",
+            ),
         ),
         grain=("tenant_id", "site_name"),
         asset="jira/webhook_registrations",

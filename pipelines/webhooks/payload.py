@@ -27,7 +27,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 ACCEPTED_EVENTS = ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted")
 IssueEventName = Literal["jira:issue_created", "jira:issue_updated", "jira:issue_deleted"]
-MAX_TIMESTAMP_MS = 10**15  # fits SQLite's 64-bit INTEGER and DuckDB's TIMESTAMPTZ
+# Before year 10000: Python's datetime, which reads the inbox's `jira_timestamp`, ends there.
+MAX_TIMESTAMP_MS = 253_402_300_800_000
 
 
 class DeliveryError(ValueError):

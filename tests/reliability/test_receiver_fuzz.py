@@ -8,12 +8,20 @@ Properties, for every generated request:
   or tenant that is not registered, a bad or foreign JWT, a wrong content type, a bad identifier
   or retry header, a truncated or oversized body) is refused with the 4xx its rule names.
 
+- the strict input rules: duplicate keys 400, `timestamp` an integer only, and what the drain reads
+  (`issue.fields` and its objects, Jira timestamps, `changelog.items`) in a shape it could not apply
+  refused with 422 — never acknowledged;
+- admin-webhook deliveries: any body signed with another secret, unsigned, or altered after signing
+  (same JSON, other bytes) is 401 and stores nothing.
+
 The fast run tries 300 examples per property with a fixed seed (`derandomize`); `make chaos` runs
-thousands of random ones.
+thousands of random ones. The drain's side: tests/reliability/test_drain_fuzz.py.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from collections import Counter
@@ -27,7 +35,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from pipelines.auth.webhook_secrets import AdminWebhookSecret, WebhookSecretStore
 from pipelines.inbox.sqlite_inbox import SQLiteInbox
+from pipelines.webhooks.payload import MAX_TIMESTAMP_MS
 from tests.reliability.reliability_kit import report
 from tests.webhook_receiver.receiver_testkit import (
     ALPHA_URL,
@@ -37,7 +47,7 @@ from tests.webhook_receiver.receiver_testkit import (
     make_settings,
 )
 from webhook_receiver.app import create_app
-from webhook_receiver.settings import ReceiverSettings
+from webhook_receiver.settings import DeclaredSite, ReceiverSettings
 
 URL = "/webhooks/jira/acme"
 MAX_BODY = 16 * 1024
@@ -94,9 +104,21 @@ class Target:
         assert self.client.get("/healthz").status_code == 200
 
 
+ADMIN_URL = "/webhooks/jira/acme/admin/ops"
+ADMIN_SITE = "https://ops.atlassian.net"
+ADMIN_SECRET = "ops-webhook-secret-for-the-fuzz"
+
+
 @pytest.fixture
 def target(tmp_path: Path) -> Iterator[Target]:
     receiver_settings = make_settings(tmp_path, lookup_reload_seconds=0, max_body_bytes=MAX_BODY)
+    acme, *others = receiver_settings.tenants
+    ops = DeclaredSite(name="ops", url=ADMIN_SITE, webhook_mode="admin")  # an admin webhook's site
+    acme = acme.model_copy(update={"sites": (*acme.sites, ops)})
+    receiver_settings = receiver_settings.model_copy(update={"tenants": (acme, *others)})
+    WebhookSecretStore(receiver_settings.token_dir).put(
+        "acme", "ops", AdminWebhookSecret(secret=ADMIN_SECRET, cloud_id="cloud-ops", webhook_id=1)
+    )
     with TestClient(create_app(receiver_settings), raise_server_exceptions=True) as client:
         fuzzed = Target(receiver_settings, client)
         yield fuzzed
@@ -273,7 +295,7 @@ not_a_str = st.one_of(
 bad_timestamps = st.one_of(
     st.none(),
     st.integers(max_value=0),
-    st.integers(min_value=10**15),
+    st.integers(min_value=MAX_TIMESTAMP_MS),
     st.text(st.characters(categories=("L",)), min_size=1, max_size=10),
     st.just([]),
     st.just({}),
@@ -300,6 +322,34 @@ bad_matched = st.one_of(
     st.none(),
 )
 
+
+def _duplicated(path: tuple[str, ...], value: object) -> Mutation:
+    """The object at `path` gets its last key written twice (the second with `value`)."""
+
+    def mutate(payload: dict, headers: dict, url: str) -> tuple[dict, bytes, str]:
+        node = payload
+        for part in path:
+            node = node[part]
+        key = list(node)[-1]
+        raw = dump(payload)
+        marker = json.dumps({key: node[key]})[1:-1]  # '"key": value' as dump writes it
+        twice = f"{marker}, {json.dumps({key: value})[1:-1]}"
+        return headers, raw.replace(marker.encode(), twice.encode(), 1), url
+
+    return mutate
+
+
+not_an_object = st.one_of(
+    st.text(max_size=10), st.integers(), st.lists(st.integers(), max_size=2), st.booleans()
+)
+not_a_jira_instant = st.one_of(
+    st.text(st.characters(categories=("L",)), min_size=1, max_size=12),
+    st.sampled_from(
+        ["2024-13-01T00:00:00.000+0000", "yesterday", "31/12/2024", "2024-12-29T25:00:00.000+0530"]
+    ),
+    st.integers(),
+)
+
 # (rule broken, the statuses its rule answers with, mutation strategy)
 MUTATIONS: list[tuple[str, set[int], st.SearchStrategy[Mutation]]] = [
     (
@@ -321,6 +371,48 @@ MUTATIONS: list[tuple[str, set[int], st.SearchStrategy[Mutation]]] = [
         "timestamp out of range or not a number",
         {422},
         bad_timestamps.map(lambda v: _replaced(("timestamp",), v)),
+    ),
+    (
+        "timestamp not an integer",
+        {422},
+        st.one_of(
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.integers(1, 10**14).map(str),
+            st.booleans(),
+        ).map(lambda v: _replaced(("timestamp",), v)),
+    ),
+    (
+        "duplicate key",
+        {400},
+        st.one_of(
+            st.sampled_from([(), ("issue",), ("issue", "fields")]).map(
+                lambda path: _duplicated(path, "other")
+            ),
+            st.just(_duplicated((), 1)),
+        ),
+    ),
+    # what the drain reads, in a shape it cannot apply: refused at the door, never acknowledged
+    ("issue.fields not an object", {422}, not_an_object.map(lambda v: _replaced(("issue", "fields"), v))),
+    (
+        "issue.fields.<ref> not an object",
+        {422},
+        st.tuples(
+            st.sampled_from(["project", "status", "issuetype", "priority", "parent"]), not_an_object
+        ).map(lambda pair: _replaced(("issue", "fields", pair[0]), pair[1])),
+    ),
+    (
+        "issue.fields.<instant> not a Jira timestamp",
+        {422},
+        st.tuples(st.sampled_from(["updated", "created", "resolutiondate"]), not_a_jira_instant).map(
+            lambda pair: _replaced(("issue", "fields", pair[0]), pair[1])
+        ),
+    ),
+    (
+        "changelog.items not a list",
+        {422},
+        not_an_object.filter(lambda v: not isinstance(v, list)).map(
+            lambda v: _replaced(("changelog", "items"), v)
+        ),
     ),
     ("event not an issue event", {422}, bad_events.map(lambda v: _replaced(("webhookEvent",), v))),
     ("issue id not a string", {422}, not_a_str.map(lambda v: _replaced(("issue", "id"), v))),
@@ -398,18 +490,68 @@ def fuzz_broken_deliveries(target: Target, profile: settings) -> Counter:
     return rules
 
 
+# -- admin-webhook deliveries: the signature of the raw body decides before anything else --------
+
+
+def admin_headers(identifier: str, body: bytes, secret: str | None = ADMIN_SECRET) -> dict[str, str]:
+    headers = delivery_headers(identifier, authorization=None)
+    if secret is not None:
+        headers["X-Hub-Signature"] = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return headers
+
+
+def admin_payload() -> dict:
+    payload = issue_payload(site_url=ADMIN_SITE)
+    del payload["matchedWebhookIds"]
+    payload["issue"]["self"] = f"{ADMIN_SITE}/rest/api/2/10040"
+    return payload
+
+
+def fuzz_admin_deliveries(target: Target, profile: settings) -> Counter:
+    """Signed with the site's secret, another secret, nothing, or signed then altered; any body."""
+    outcomes: Counter = Counter()
+
+    @profile
+    @given(
+        body=st.one_of(
+            st.builds(lambda: dump(admin_payload())), payload_like.map(dump), st.binary(max_size=512)
+        ),
+        signing=st.sampled_from(["right", "wrong", "none", "altered"]),
+        identifier=st.uuids(),
+    )
+    def check(body: bytes, signing: str, identifier) -> None:
+        secret = {"right": ADMIN_SECRET, "altered": ADMIN_SECRET, "wrong": "guessed", "none": None}[signing]
+        headers = admin_headers(str(identifier), body, secret)
+        sent = body + b" " if signing == "altered" else body  # the same JSON, other bytes
+        response = target.send("POST", ADMIN_URL, headers, sent)
+        if signing != "right":
+            assert response.status_code == 401, (signing, response.text)
+        else:
+            assert response.status_code in (200, 400, 403, 422), response.text
+        outcomes[(signing, response.status_code)] += 1
+
+    check()
+    body = dump(admin_payload())
+    stored = target.send("POST", ADMIN_URL, admin_headers("admin-after-fuzz", body), body)
+    assert (stored.status_code, stored.json()["status"]) == (200, "stored")
+    return outcomes
+
+
 def test_fuzzed_requests_never_5xx_and_store_nothing_unless_accepted(target: Target) -> None:
     started = time.monotonic()
     fuzz_any_request(target, FAST)
     shaped_and_stored = fuzz_payload_shapes(target, FAST)
     rules = fuzz_broken_deliveries(target, FAST)
     assert len(rules) == len(MUTATIONS)  # every rule was exercised
+    admin = fuzz_admin_deliveries(target, FAST)
+    assert {signing for signing, _ in admin} == {"right", "wrong", "none", "altered"}
     report(
         "receiver fuzz (fast)",
         requests=sum(target.statuses.values()),
         seconds=time.monotonic() - started,
         statuses=dict(sorted(target.statuses.items())),
         shaped_and_stored=shaped_and_stored,
+        admin=dict(sorted((f"{k[0]}:{k[1]}", v) for k, v in admin.items())),
         stored=target.stored(),
     )
 
@@ -423,6 +565,7 @@ def test_fuzzed_requests_at_length(target: Target) -> None:
     shaped_and_stored = fuzz_payload_shapes(target, CHAOS)
     rules = fuzz_broken_deliveries(target, CHAOS)
     assert len(rules) == len(MUTATIONS)
+    admin = fuzz_admin_deliveries(target, CHAOS)
     report(
         "receiver fuzz (chaos)",
         requests=sum(target.statuses.values()),
@@ -430,5 +573,6 @@ def test_fuzzed_requests_at_length(target: Target) -> None:
         statuses=dict(sorted(target.statuses.items())),
         rules=len(rules),
         shaped_and_stored=shaped_and_stored,
+        admin=dict(sorted((f"{k[0]}:{k[1]}", v) for k, v in admin.items())),
         stored=target.stored(),
     )
