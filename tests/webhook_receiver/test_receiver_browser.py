@@ -47,8 +47,9 @@ def test_connect_in_a_real_browser(tmp_path: Path, browser) -> None:
             consent_sites = browser.find_elements(By.CSS_SELECTOR, "#sites input[type=checkbox]")
             assert len(consent_sites) == 2 and all(box.is_selected() for box in consent_sites)
             accept.click()
+            # the consent page has a #sites list too: wait for the callback page itself
             WebDriverWait(browser, 20).until(
-                expected_conditions.presence_of_element_located((By.ID, "sites"))
+                expected_conditions.presence_of_element_located((By.ID, "capabilities"))
             )
             assert browser.current_url.startswith(f"{receiver.base_url}/auth/jira/callback?")
             assert "Connected tenant acme" in browser.find_element(By.TAG_NAME, "h1").text
