@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dagster as dg
 import duckdb
@@ -66,6 +67,28 @@ def dagster_home(directory: Path) -> Path:
     moment race to create the sqlite schema ("table ... already exists")."""
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "dagster.yaml", directory / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(directory)):
+        pass
+    return directory
+
+
+def postgres_dagster_home(directory: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A Dagster home with the production instance (deploy/postgres/dagster.yaml: runs, event log
+    and pool slots in PostgreSQL at `url`), its storage created before runs start. The connection
+    goes into this process's environment (and so into the workers it starts)."""
+    parts = urlsplit(url)
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "deploy" / "postgres" / "dagster.yaml", directory / "dagster.yaml")
+    for name, value in {
+        "DAGSTER_PG_USERNAME": parts.username or "",
+        "DAGSTER_PG_PASSWORD": parts.password or "",
+        "DAGSTER_PG_HOST": parts.hostname or "127.0.0.1",
+        "DAGSTER_PG_PORT": str(parts.port or 5432),
+        "DAGSTER_PG_DB": parts.path.lstrip("/"),
+        "DAGSTER_COMPUTE_LOGS_DIR": str(directory / "compute_logs"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DAGSTER_HOME", str(directory))
     with dg.DagsterInstance.from_config(str(directory)):
         pass
     return directory

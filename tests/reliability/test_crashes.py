@@ -18,6 +18,7 @@ stuck run and no staging file behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -30,9 +31,11 @@ import pytest
 
 from jira_simulator.process import SimulatorProcess
 from jira_sync.demo_world import ConnectedDemo, DemoOptions, connected_demo
+from tests.postgres_server import requires_postgres, scratch_database
 from tests.reliability.reliability_kit import (
     dagster_home,
     duplicate_keys,
+    postgres_dagster_home,
     report,
     scenario_sync_file,
     start_main_job,
@@ -114,14 +117,33 @@ def slot_holders(instance: dg.DagsterInstance) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("point", KILL_POINTS, ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    ("point", "instance"),
+    [
+        *((point, "sqlite") for point in KILL_POINTS),
+        # the production instance: the dead run's pool slot lives in PostgreSQL
+        pytest.param(KILL_POINTS[2], "postgres", marks=requires_postgres),
+    ],
+    ids=lambda value: value.name if isinstance(value, KillPoint) else value,
+)
 def test_sigkill_mid_import_then_rerun_equals_truth(
-    demo: ConnectedDemo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, point: KillPoint
+    demo: ConnectedDemo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, point: KillPoint, instance: str
+) -> None:
+    with contextlib.ExitStack() as stack:
+        if instance == "postgres":
+            url = stack.enter_context(scratch_database("jira_sync_dagster"))
+            home = postgres_dagster_home(tmp_path / "home", url, monkeypatch)
+        else:
+            home = dagster_home(tmp_path / "home")
+        crash_and_rerun(demo, tmp_path, monkeypatch, point, home)
+
+
+def crash_and_rerun(
+    demo: ConnectedDemo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, point: KillPoint, home: Path
 ) -> None:
     sim = demo.simulator
     scenario = tmp_path / "scenario"
     sync_file = scenario_sync_file(demo, scenario)
-    home = dagster_home(tmp_path / "home")
     monkeypatch.chdir(home)  # dagster.yaml's relative storage paths resolve from here
     sim.admin("POST", "requests/reset")
 

@@ -22,9 +22,11 @@ import pytest
 
 from jira_sync.demo_world import ConnectedDemo, DemoOptions, connected_demo
 from jira_sync.truth_check import check_warehouse
+from tests.postgres_server import requires_postgres, scratch_database
 from tests.reliability.reliability_kit import (
     dagster_home,
     duplicate_keys,
+    postgres_dagster_home,
     report,
     run_environment,
     scenario_sync_file,
@@ -70,10 +72,9 @@ def runs_at_once(sync_file: Path, home: Path, demo: ConnectedDemo, mode: str, co
     return sorted(outputs, key=lambda o: o.get("step_start", 0.0))
 
 
-def scenario(demo: ConnectedDemo, workdir: Path) -> tuple[Path, Path, Path]:
-    """Sync file, Dagster home and warehouse of one scenario."""
-    sync_file = scenario_sync_file(demo, workdir / "scenario")
-    return sync_file, dagster_home(workdir / "home"), workdir / "scenario" / "warehouse.duckdb"
+def scenario(demo: ConnectedDemo, workdir: Path) -> tuple[Path, Path]:
+    """Sync file and warehouse of one scenario."""
+    return scenario_sync_file(demo, workdir / "scenario"), workdir / "scenario" / "warehouse.duckdb"
 
 
 def reference_checks(warehouse: Path, demo: ConnectedDemo) -> list[str]:
@@ -82,10 +83,21 @@ def reference_checks(warehouse: Path, demo: ConnectedDemo) -> list[str]:
     return [c.line() for c in checks if c.table in tables and not c.ok]
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=requires_postgres)])
+def instance_home(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path]]:
+    """The repo's instance (sqlite storage), or the production one (deploy/postgres/dagster.yaml)."""
+    if request.param == "sqlite":
+        yield "repo", dagster_home(tmp_path / "home")
+        return
+    with scratch_database("jira_sync_dagster") as url:
+        yield "PostgreSQL", postgres_dagster_home(tmp_path / "home", url, monkeypatch)
+
+
 def test_with_the_repo_instance_the_second_run_waits_for_the_pool(
-    demo: ConnectedDemo, tmp_path: Path
+    demo: ConnectedDemo, tmp_path: Path, instance_home: tuple[str, Path]
 ) -> None:
-    sync_file, home, warehouse = scenario(demo, tmp_path)
+    kind, home = instance_home
+    sync_file, warehouse = scenario(demo, tmp_path)
     first, second = runs_at_once(sync_file, home, demo, "instance", 2)
 
     assert first["success"] and second["success"], (first["failure"], second["failure"])
@@ -94,7 +106,7 @@ def test_with_the_repo_instance_the_second_run_waits_for_the_pool(
     assert reference_checks(warehouse, demo) == []
     assert {t: n for t, n in duplicate_keys(warehouse).items() if n} == {}
     report(
-        "pool, two runs with the repo instance",
+        f"pool, two runs with the {kind} instance",
         first_step_s=first["step_end"] - first["step_start"],
         second_waited_s=second["step_start"] - first["step_start"],
         second_step_s=second["step_end"] - second["step_start"],
@@ -104,7 +116,8 @@ def test_with_the_repo_instance_the_second_run_waits_for_the_pool(
 
 
 def test_an_ephemeral_instance_claims_no_pool_slot(demo: ConnectedDemo, tmp_path: Path) -> None:
-    sync_file, home, warehouse = scenario(demo, tmp_path)
+    sync_file, warehouse = scenario(demo, tmp_path)
+    home = dagster_home(tmp_path / "home")
     first, second = runs_at_once(sync_file, home, demo, "ephemeral", 2)
 
     assert first["blocked"] == second["blocked"] == 0  # nothing waited for the pool
