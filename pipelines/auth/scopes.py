@@ -11,7 +11,8 @@ Scopes per capability follow what the endpoints need (Atlassian's OpenAPI spec l
 scopes per operation; the simulator enforces the same): issue search, changelogs, projects,
 issue types and statuses `read:jira-work`; users `read:jira-user` (+ `read:email-address:jira`
 for the emails that link them to accounts); groups `read:group:jira`, and group members
-`manage:jira-configuration`; dynamic webhooks `manage:jira-webhook`.
+`manage:jira-configuration`; dynamic webhooks `manage:jira-webhook`; boards and sprints the Jira
+Software granular scopes (worklogs need only `read:jira-work`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from pipelines.auth.oauth import JIRA_SOFTWARE_SCOPES
 from pipelines.config import SiteConfig, TenantConfig
 
 # Always: who connected (read:me), a refresh token (offline_access), issues and metadata.
@@ -40,6 +42,8 @@ class Capability:
             return "groups" in entities or (site.team_sync.method == "groups_api" and "teams" in entities)
         if self.name == "dynamic webhooks":
             return site.webhook.enabled and site.webhook.mode == "dynamic"
+        if self.name == "boards and sprints":
+            return "sprints" in entities
         return True
 
 
@@ -48,6 +52,8 @@ CAPABILITIES = (
     Capability("users", ("read:jira-user", "read:email-address:jira")),
     Capability("groups", ("read:jira-user", "read:group:jira", "manage:jira-configuration")),
     Capability("dynamic webhooks", ("read:jira-work", "manage:jira-webhook")),
+    # Jira Software has granular scopes only (see pipelines.auth.oauth.JIRA_SOFTWARE_SCOPES)
+    Capability("boards and sprints", tuple(JIRA_SOFTWARE_SCOPES)),
 )
 
 # Every scope jira-sync can use: what `&admin=1` and `jira-sync connect` ask for.
