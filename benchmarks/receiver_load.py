@@ -151,7 +151,9 @@ def build_requests(count: int, port: int, prefix: str) -> list[bytes]:
     issued = int(time.time())
     for n in range(count):
         body = delivery_body(n)
-        token = jwt.encode({"iss": CLIENT_ID, "iat": issued, "exp": issued + 3600 + n}, CLIENT_SECRET)
+        # a distinct token each (no verification can be cached), alive for the run and, as the
+        # receiver demands, expiring within its --max-token-lifetime (3600 s)
+        token = jwt.encode({"iss": CLIENT_ID, "iat": issued, "exp": issued + 1800 + n % 1500}, CLIENT_SECRET)
         head = (
             f"POST /webhooks/jira/bench HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
