@@ -32,24 +32,27 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_sync_config(args.file)
     except SyncConfigError as exc:
+        count = len(exc.problems)
         print(f"error: {exc}")
+        print(f"{args.file}: {count} problem{'s' if count > 1 else ''}")
         return 1
-    errors = []
+    errors: list[SyncConfigError] = []
     try:
         defs = _definitions(config)
     except SyncConfigError as exc:
-        errors.append(str(exc))
+        errors.append(exc)
         defs = None
     try:
         config.check_environment(environ=os.environ)
     except SyncConfigError as exc:
-        errors.append(str(exc))
+        errors.append(exc)
     print(summary(config, _job_assets(config, defs) if defs is not None else {}))
     if defs is not None:
         print(describe(automation_plan(config, defs, datetime.now(UTC))))
     for error in errors:
         print(f"error: {error}")
-    print(f"{config.source_path}: {'OK' if not errors else f'{len(errors)} problem(s)'}")
+    count = sum(len(error.problems) for error in errors)
+    print(f"{config.source_path}: {'OK' if not count else f'{count} problem' + ('s' if count > 1 else '')}")
     return 1 if errors else 0
 
 

@@ -22,6 +22,7 @@ from jira_sync.signals import stop_on_signals
 from jira_sync.truth_check import TableCheck, check_warehouse
 
 SUMMARY_SCHEMAS = ("jira_raw", "jira", "analytics")
+DAGSTER_UI = "http://127.0.0.1:3000"  # where `make dev` serves the UI
 
 
 def register(subparsers) -> None:
@@ -115,7 +116,7 @@ def sync_and_check(demo: ConnectedDemo, warehouse: Path, started: float) -> int:
         defs = build_definitions(config)
         instance = dg.DagsterInstance.get()
         for run_id in release_stale_pool_slots(instance):
-            print(f"released the warehouse pool slot of the dead run {run_id[:8]}")
+            print(f"released the warehouse pool slot of the dead run {run_id}")
         demo.simulator.admin("POST", "requests/reset")
         outcomes = run_steps(defs, instance)
     served = demo.simulator.admin("GET", "requests")
@@ -164,6 +165,11 @@ def print_summary(outcomes: list[StepOutcome], warehouse: Path, served: dict, se
     for outcome in outcomes:
         status = "ok" if outcome.success else "FAILED"
         print(f"  {outcome.step.title:<66} {outcome.seconds:7.1f} s  {status}")
+    print(
+        f"  the runs, in the Dagster UI (`make dev`, or `dg dev` with DAGSTER_HOME={os.environ['DAGSTER_HOME']}):"
+    )
+    for outcome in outcomes:
+        print(f"    {DAGSTER_UI}/runs/{outcome.run_id}  {outcome.step.job_name}")
     requests = sum(o.http["requests"] for o in outcomes)
     retries = sum(o.http["retries"] for o in outcomes)
     by_status: dict[str, int] = {}

@@ -28,11 +28,34 @@ from pipelines.auth.token_store import TokenStore
 TENANT = "demo"
 TEAMS_EMAIL_ENV = "JIRA_TEAMS_EMAIL"
 TEAMS_TOKEN_ENV = "JIRA_TEAMS_API_TOKEN"
-STANDARD_JOBS = [
-    {"name": "reference_sync", "select": 'tag:"jira_sync/kind"="reference"', "cron": "0 2 * * *"},
-    {"name": "incremental_sync", "select": 'key:"jira_raw/issue_updates"+', "cron": "*/15 * * * *"},
-    {"name": "issue_census", "select": 'key:"jira_raw/issue_deletions"+', "cron": "30 3 * * *"},
-    {"name": "transforms", "select": "group:jira or group:analytics or group:publish"},
+STANDARD_JOBS = [  # the repo's jira_sync.yaml jobs (tests/jira_sync/test_cli.py compares them)
+    {
+        "name": "reference_sync",
+        "description": "Nightly snapshot of each site's projects, issue types, statuses, users, groups, "
+        "boards and sprints, and the Atlassian teams.",
+        "select": 'tag:"jira_sync/kind"="reference"',
+        "cron": "0 2 * * *",
+    },
+    {
+        "name": "incremental_sync",
+        "description": "Issues changed since the last sweep (with their full changelogs) and worklogs, "
+        "then every table derived from them.",
+        "select": 'key:"jira_raw/issue_updates"+',
+        "cron": "*/15 * * * *",
+    },
+    {
+        "name": "issue_census",
+        "description": "Finds issues deleted in Jira that no webhook reported (an id census per project), "
+        "removes them, then rebuilds what derives from them.",
+        "select": 'key:"jira_raw/issue_deletions"+',
+        "cron": "30 3 * * *",
+    },
+    {
+        "name": "transforms",
+        "description": "Rebuilds every jira, analytics and publish table from jira_raw (automation keeps "
+        "them fresh; launch this for a full rebuild).",
+        "select": "group:jira or group:analytics or group:publish",
+    },
 ]
 
 

@@ -1,4 +1,4 @@
-"""`jira-sync dev` (`make dev`): simulator + webhook receiver + `dagster dev`, all stopped on Ctrl-C.
+"""`jira-sync dev` (`make dev`): simulator + webhook receiver + `dg dev`, all stopped on Ctrl-C.
 
 The simulator is connected as in `jira-sync demo` and the demo sync file is loaded into Dagster
 (`JIRA_SYNC_CONFIG`), so the UI shows every asset, job, schedule and sensor of the demo tenant.
@@ -24,7 +24,7 @@ from webhook_receiver.settings import CALLBACK_PATH
 
 def register(subparsers) -> None:
     command = subparsers.add_parser(
-        "dev", help="simulator + webhook receiver + `dagster dev` on http://127.0.0.1:3000 (Ctrl-C stops all)"
+        "dev", help="simulator + webhook receiver + `dg dev` on http://127.0.0.1:3000 (Ctrl-C stops all)"
     )
     add_world_arguments(command)
     command.add_argument("--port", type=int, default=3000, help="Dagster UI port (3000)")
@@ -38,6 +38,23 @@ def _receiver_command(receiver_port: int) -> list[str] | None:
     script = shutil.which("jira-sync-receiver", path=str(Path(sys.executable).parent))
     base = [script] if script else [sys.executable, "-m", "webhook_receiver.cli"]
     return [*base, "--host", "127.0.0.1", "--port", str(receiver_port)]
+
+
+def _dg() -> str:
+    """`dg` (dagster-dg-cli) of this environment: what Dagster 1.13 recommends over `dagster dev`."""
+    script = shutil.which("dg", path=str(Path(sys.executable).parent))
+    if script is None:
+        raise SystemExit("error: `dg` is not installed in this environment; run `make install`")
+    return script
+
+
+def _target() -> list[str]:
+    """Nothing in the repository (`dg` finds the project in pyproject.toml); elsewhere the module,
+    so `dg dev` stays in this directory, where the demo's relative paths point."""
+    pyproject = Path("pyproject.toml")
+    if pyproject.exists() and "[tool.dg]" in pyproject.read_text():
+        return []
+    return ["-m", "assets.definitions"]
 
 
 def _stop(children: list[tuple[str, subprocess.Popen]]) -> None:
@@ -92,8 +109,8 @@ def run(args: argparse.Namespace) -> int:
                 children.append(("receiver", subprocess.Popen(receiver, env=env, start_new_session=True)))
                 print(f"webhook receiver on {options.receiver_url}")
                 print(f"  connect page: {options.receiver_url}/auth/jira/connect?tenant={TENANT}")
-            dagster = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(args.port)]
-            children.append(("dagster dev", subprocess.Popen(dagster, env=env, start_new_session=True)))
+            dagster = [_dg(), "dev", *_target(), "-h", "127.0.0.1", "-p", str(args.port)]
+            children.append(("dg dev", subprocess.Popen(dagster, env=env, start_new_session=True)))
             print(f"Dagster UI on http://127.0.0.1:{args.port} — Ctrl-C stops everything", flush=True)
             while all(child.poll() is None for _name, child in children) and demo.simulator.running:
                 time.sleep(0.5)

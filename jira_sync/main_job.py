@@ -187,7 +187,7 @@ def run_steps(
         http = outcome.http
         out(
             f"[{number}/{len(steps)}] {step.title}: {status} in {seconds:.1f} s "
-            f"({http['requests']} requests, {http['retries']} retries; run {result.run_id[:8]})"
+            f"({http['requests']} requests, {http['retries']} retries; run {result.run_id})"
         )
         if outcome.error:
             out(f"    {outcome.error}")

@@ -229,6 +229,8 @@ class JobConfig(StrictModel):
 
     name: str
     select: str
+    # What the job is for, in a sentence people read in the UI (default: what it selects, by group)
+    description: str | None = None
     cron: str | None = None
     # false: the schedule is defined but starts stopped (turn it on in the UI, Automation page)
     enabled: bool = True
@@ -405,5 +407,7 @@ def load_sync_config(path: Path, environ: Mapping[str, str] | None = None) -> Sy
     try:
         config = SyncConfig.model_validate(expanded)
     except ValidationError as exc:
-        raise SyncConfigError(path, [validation_problem(e) for e in exc.errors(include_url=False)]) from None
+        raise SyncConfigError(
+            path, [validation_problem(e, SyncConfig) for e in exc.errors(include_url=False)]
+        ) from None
     return config.model_copy(update={"source_path": path})

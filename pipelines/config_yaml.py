@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import difflib
 import re
+import typing
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -43,7 +48,92 @@ def format_loc(loc: tuple[Any, ...]) -> str:
     return path
 
 
-def validation_problem(error: Any) -> tuple[str, str]:
+# pydantic error types -> what the value should be (the message then says what to write).
+_EXPECTED = {
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "date": "a date",
+    "datetime": "a date and time",
+    "string": "text",
+}
+_BOUNDS = {
+    "greater_than": ("greater than", "gt"),
+    "greater_than_equal": ("at least", "ge"),
+    "less_than": ("less than", "lt"),
+    "less_than_equal": ("at most", "le"),
+}
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model an annotation holds (`X`, `X | None`, `list[X]`, `dict[str, X]`)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def field_at(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> FieldInfo | None:
+    """The field a validation error's location points at (list indexes and dict keys skipped)."""
+    info = None
+    for part in loc:
+        if model is None:
+            return info if isinstance(part, int) else None
+        if isinstance(part, int) or part not in model.model_fields:
+            continue
+        info = model.model_fields[part]
+        model = _model_in(info.annotation)
+    return info
+
+
+def _yaml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _example(kind: str, info: FieldInfo | None) -> str:
+    """A value to write: the key's default when it has one of the right kind, else a generic one."""
+    default = None if info is None else info.default
+    generic = {"int": 10, "float": 1.5, "bool": True, "date": date(2024, 1, 1), "string": "text"}
+    if default is not PydanticUndefined and default is not None and not isinstance(default, list | dict):
+        return _yaml_value(default)
+    if kind == "datetime":
+        return "2024-01-01T00:00:00Z"
+    return _yaml_value(generic.get(kind, "..."))
+
+
+def _type_message(kind: str, given: Any, info: FieldInfo | None) -> str:
+    expected = _EXPECTED[kind]
+    example = _example(kind, info)
+    if kind == "bool":
+        return f"expected true or false, got {given!r}; write true or false (without quotes)"
+    if kind == "date":
+        return f"expected a date, got {given!r}; write YYYY-MM-DD, e.g. {example}"
+    if kind == "string":
+        return f"expected text, got {given!r}; put it in quotes, e.g. {_yaml_value(given)!r}"
+    return f"expected {expected}, got {given!r}; write e.g. {example}"
+
+
+def _bound_message(kind: str, error: Any, info: FieldInfo | None) -> str:
+    words, _ = _BOUNDS[kind]
+    limit = next(iter((error.get("ctx") or {}).values()), "?")
+    if isinstance(limit, float) and limit.is_integer():
+        limit = int(limit)
+    example = _example("float", info)
+    return f"must be {words} {limit}, got {error.get('input')!r}; write e.g. {example}"
+
+
+def validation_problem(error: Any, model: type[BaseModel] | None = None) -> tuple[str, str]:
+    """A pydantic error as (key path, what is wrong and what to write instead).
+
+    `model` (the sync file's root model) lets a type error suggest the key's own default.
+    """
     loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
     key = format_loc(loc)
     kind = error["type"]
@@ -69,6 +159,12 @@ def validation_problem(error: Any) -> tuple[str, str]:
         message = "expected a mapping of keys (key: value)"
     elif kind == "list_type":
         message = "expected a list, e.g. [a, b]"
+    elif kind in _BOUNDS:
+        message = _bound_message(kind, error, field_at(model, loc))
+    elif (family := kind.split("_")[0]) in _EXPECTED and kind.endswith(
+        ("_type", "_parsing", "_from_float", "_from_datetime_inexact", "_too_short", "_too_long")
+    ):
+        message = _type_message(family, error.get("input"), field_at(model, loc))
     return key, message
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
@@ -224,6 +225,50 @@ def test_a_bad_job_selection_names_the_file_and_the_key(tmp_path: Path, select: 
     assert message.startswith(f"{tmp_path / 'sync.yaml'}: jobs[1].select: ")
     assert promise in message
     assert "group:jira_raw" in message  # says what to write instead
+
+
+def test_a_misspelt_term_beside_a_valid_one_is_refused_with_the_close_name(tmp_path: Path) -> None:
+    jobs = (
+        "jobs:\n"
+        "  - {name: both, select: 'group:jira or group:analytcs'}\n"
+        "  - {name: sweep, select: 'key:\"jira_raw/issue_update\"+ or group:publish'}\n"
+    )
+    with pytest.raises(SyncConfigError) as caught:
+        build_definitions(small_config(tmp_path, "issues", jobs=jobs))
+    assert caught.value.problems == [
+        (
+            "jobs[0].select",
+            "'group:jira or group:analytcs': the term group:\"analytcs\" matches no asset; did you mean "
+            "group:analytics? (groups: analytics, jira, jira_raw, publish, webhooks); fix it or remove it",
+        ),
+        (
+            "jobs[1].select",
+            '\'key:"jira_raw/issue_update"+ or group:publish\': the term key:"jira_raw/issue_update" '
+            "matches no asset; did you mean key:jira_raw/issue_updates?; fix it or remove it",
+        ),
+    ]
+
+
+def test_job_descriptions_say_what_the_job_is_for_and_when_it_runs(tmp_path: Path) -> None:
+    jobs = (
+        "jobs:\n"
+        "  - {name: sweep, description: Issues changed since the last sweep., "
+        "select: 'key:\"jira_raw/issue_updates\"', cron: '*/15 * * * *'}\n"
+        "  - {name: rebuild, select: 'group:jira or group:analytics'}\n"
+    )
+    defs = build_definitions(small_config(tmp_path, "issues", jobs=jobs))
+    sweep = defs.resolve_job_def("sweep").description or ""
+    assert sweep.startswith("Issues changed since the last sweep.\n\nRuns on the schedule sweep_schedule")
+    assert "cron '*/15 * * * *', UTC" in sweep
+    rebuild = defs.resolve_job_def("rebuild").description or ""
+    assert re.match(r"Materializes \d+ asset\(s\): \d+ in analytics, \d+ in jira\.\n\nNo schedule", rebuild)
+    assert "`dg launch --job rebuild`" in rebuild
+    assert f"jobs[1] of {tmp_path / 'sync.yaml'}" in rebuild
+
+
+def test_the_repo_sync_files_jobs_have_descriptions() -> None:
+    config = load_sync_config(REPO / "jira_sync.yaml")
+    assert all(job.description and len(job.description) > 40 for job in config.jobs)
 
 
 @pytest.mark.parametrize("name", [ISSUES_BACKFILL_JOB, "main_incremental_sweep_and_worklogs"])

@@ -113,6 +113,11 @@ def test_the_demo_runs_every_asset_and_equals_the_truth(
             "main_transforms_webhooks_and_publish",
         }
         assert {run.tags["jira_sync/trigger"] for run in runs} == {"make run"}
+        # the run ids printed are whole (an 8-character prefix opens nothing in the UI), with links
+        printed = re.findall(r"; run ([0-9a-f-]+)\)$", out, re.M)
+        assert sorted(printed) == [run.run_id for run in runs]
+        for run in runs:
+            assert f"http://127.0.0.1:3000/runs/{run.run_id}  {run.job_name}" in out
         backfill = next(run for run in runs if run.job_name == "issues_backfill")
         assert backfill.tags["jira_sync/step"].startswith("issues backfill")
         assert (
@@ -184,6 +189,31 @@ def test_config_check_names_a_bad_job_selection(
     out = capsys.readouterr().out
     assert f"error: {bad}: jobs[3].select: 'grup:jira or group:analytics" in out
     assert "is not a Dagster asset selection" in out
+
+
+def test_config_check_catches_a_misspelt_group_beside_a_valid_one_and_counts_every_problem(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in SECRET_VARS:
+        monkeypatch.delenv(name, raising=False)
+    text = (REPO / "jira_sync.yaml").read_text().replace("or group:analytics", "or group:analytcs")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    assert main(["config", "check", "--file", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert 'the term group:"analytcs" matches no asset; did you mean group:analytics?' in out
+    # the selection problem and the five missing variables, counted the same everywhere
+    assert "5 problems:" in out
+    assert out.rstrip().endswith(f"{bad}: 6 problems")
+
+
+def test_the_demo_runs_the_repo_sync_files_jobs() -> None:
+    import yaml
+
+    from jira_sync.demo_world import STANDARD_JOBS
+
+    assert yaml.safe_load((REPO / "jira_sync.yaml").read_text())["jobs"] == STANDARD_JOBS
 
 
 def test_config_check_names_an_invalid_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

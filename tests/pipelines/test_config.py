@@ -67,6 +67,34 @@ def test_unknown_method_lists_the_valid_values(tmp_path: Path) -> None:
     assert "did you mean teams_api?" in message
 
 
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"),
+    [
+        ("http: {concurrency: ten}", "http.concurrency: expected a whole number, got 'ten'; write e.g. 8"),
+        ("http: {max_requests_per_second: fast}", "expected a number, got 'fast'; write e.g. 50"),
+        (
+            "http: {timeout_seconds: -3}",
+            "http.timeout_seconds: must be greater than 0, got -3; write e.g. 60",
+        ),
+        ("sync: {incremental_overlap_minutes: 2.5}", "expected a whole number, got 2.5; write e.g. 10"),
+        (
+            "sync: {history_start: yesterday}",
+            "expected a date, got 'yesterday'; write YYYY-MM-DD, e.g. 2020-01-01",
+        ),
+        ("webhooks: {refresh_before_days: x}", "webhooks.refresh_before_days: expected a whole number"),
+    ],
+)
+def test_a_wrong_type_says_what_to_write(tmp_path: Path, yaml_text: str, expected: str) -> None:
+    message = error_of(write(tmp_path, MINIMAL + yaml_text + "\n"))
+    assert expected in message
+    assert "Input should be" not in message  # pydantic's own wording names no fix
+
+
+def test_a_wrong_boolean_in_a_list_item_says_true_or_false(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, MINIMAL + "        webhook: {enabled: maybe}\n"))
+    assert "tenants[0].sites[0].webhook.enabled: expected true or false, got 'maybe'" in message
+
+
 def test_bad_cron_names_the_five_field_form(tmp_path: Path) -> None:
     text = MINIMAL + "jobs:\n  - {name: nightly, select: '*', cron: '0 2 * *'}\n"
     message = error_of(write(tmp_path, text))
