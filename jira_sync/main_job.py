@@ -125,10 +125,11 @@ def _http_counts(result: dg.ExecuteInProcessResult) -> dict[str, int]:
     per_step: dict[str, dict[str, int]] = {}
     for event in result.get_asset_materialization_events():
         metadata = event.materialization.metadata
-        if "http_requests" in metadata:
+        prefix = "run_" if "run_http_requests" in metadata else ""  # a partition range names them so
+        if f"{prefix}http_requests" in metadata:
             per_step[event.step_key or ""] = {
-                "requests": int(metadata["http_requests"].value),
-                "retries": int(metadata["http_retries"].value),
+                "requests": int(metadata[f"{prefix}http_requests"].value),
+                "retries": int(metadata[f"{prefix}http_retries"].value),
             }
     return {
         "requests": sum(v["requests"] for v in per_step.values()),

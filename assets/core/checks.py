@@ -61,7 +61,11 @@ def other_type_share(warehouse: WarehouseResource, sync_config: SyncConfigResour
             if projects
             else f"no project over {threshold:.0%} `other`"
         ),
-        metadata={"threshold": threshold, "projects_over_threshold": projects[:50]},
+        metadata={
+            "threshold": threshold,
+            "projects_over_threshold": len(projects),
+            "projects": projects[:50],  # the 50 with the largest share
+        },
     )
 
 
@@ -138,7 +142,11 @@ def raw_issues_fresh(warehouse: WarehouseResource) -> dg.AssetCheckResult:
             if stale
             else "every site synced recently"
         ),
-        metadata={"sites": sites, "stale_after_hours": RAW_ISSUES_STALE_AFTER_HOURS},
+        metadata={
+            "stale_sites": [s["site"] for s in stale],
+            "sites": sites,
+            "stale_after_hours": RAW_ISSUES_STALE_AFTER_HOURS,
+        },
     )
 
 

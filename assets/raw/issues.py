@@ -57,7 +57,7 @@ def build_issue_assets(config: SyncConfig) -> dg.AssetsDefinition:
         extra = {
             "created_window": f"[{window.start.isoformat()}, {window.end.isoformat()})",
         }
-        yield from with_table_metadata(events, pipeline, partitioned=True, stats=step.http.stats, extra=extra)
+        yield from with_table_metadata(events, pipeline, stats=step.http.stats, extra=extra, context=context)
         step.finish()
 
     return jira_issues_assets

@@ -129,17 +129,23 @@ def expiry_check(rows: list[SiteRegistration], refresh_before: timedelta) -> dg.
     summary = [
         f"{r.tenant_id}/{r.site_name}: {r.status}{f' ({r.detail})' if r.detail else ''}" for r in broken
     ] + [f"{r.tenant_id}/{r.site_name}: expires in {r.days_left:.1f} days" for r in due]
+    soonest = min((r.days_left for r in rows if r.days_left is not None), default=None)
+    healthy = f"{len(rows)} site(s) registered; " + (
+        f"the soonest webhook expires in {soonest:.1f} days (refreshed {refresh_before.days} days before)"
+        if soonest is not None
+        else "none expires (admin webhooks)"
+    )
     return dg.AssetCheckResult(
         check_name=EXPIRY_CHECK,
         asset_key=REGISTRATIONS_KEY,
         passed=not (broken or due),
         severity=severity,
-        description="; ".join(summary)
-        or f"{len(rows)} site(s) registered for more than {refresh_before.days} days",
+        description="; ".join(summary) or healthy,
         metadata={
+            "sites": len(rows),
             "broken_sites": len(broken),
             "expiring_sites": len(due),
-            "min_days_left": min((r.days_left for r in rows if r.days_left is not None), default=None),
+            "min_days_left": soonest,
             "refresh_before_days": refresh_before.days,
         },
     )

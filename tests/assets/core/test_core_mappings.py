@@ -273,7 +273,8 @@ def test_other_share_check_warns_with_projects_and_type_names(world):
     evaluation = check_results(result)["other_type_share"]
     assert not evaluation.passed
     assert evaluation.severity == dg.AssetCheckSeverity.WARN
-    projects = evaluation.metadata["projects_over_threshold"].value
+    assert evaluation.metadata["projects_over_threshold"].value == 1
+    projects = evaluation.metadata["projects"].value
     assert [p["project"] for p in projects] == ["OPS"]
     assert projects[0]["other_type_names"] == ["Improvement", "Ops Ticket"]
     assert projects[0]["share_other"] == pytest.approx(11 / 25, abs=1e-4)

@@ -20,6 +20,7 @@ from assets.core.raw_views import create_contract_tables
 from assets.publish.checks import analyst_snapshot_opens
 from assets.publish.snapshot import analyst_snapshot
 from assets.resources import SyncConfigResource, WarehouseResource
+from tests.check_text import assert_evaluation_is_honest
 
 TRANSFORMS = [
     *CORE_ASSETS,
@@ -148,8 +149,8 @@ def query(warehouse: Path, sql: str, params: Sequence[Any] | None = None) -> lis
 
 
 def check_results(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
-    """The asset check evaluations of a run, by check name."""
-    return {
+    """The asset check evaluations of a run, by check name (each one's text agrees with its metadata)."""
+    evaluations = {
         evaluation.check_name: evaluation
         for evaluation in (
             event.event_specific_data
@@ -157,6 +158,9 @@ def check_results(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckE
             if event.event_type_value == "ASSET_CHECK_EVALUATION"
         )
     }
+    for evaluation in evaluations.values():
+        assert_evaluation_is_honest(evaluation)
+    return evaluations
 
 
 def materialization(result: dg.ExecuteInProcessResult, *key: str) -> dg.AssetMaterialization:

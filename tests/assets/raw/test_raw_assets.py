@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,6 +46,7 @@ class Loaded:
     warehouse: Path  # the baseline: reference + every issue partition, never modified by tests
     truth: dict  # the simulator's truth right after the baseline load
     results: list[dg.ExecuteInProcessResult]
+    results_path: Path  # the sync file of the baseline load
 
 
 def sync_file(demo: ConnectedDemo, directory: Path, warehouse: Path) -> Path:
@@ -113,7 +115,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
             materialize(path, ISSUE_KEYS, months=all_months(path)),
             materialize(path, WORKLOGS),
         ]
-        yield Loaded(demo, options.warehouse, demo.simulator.truth(), results)
+        yield Loaded(demo, options.warehouse, demo.simulator.truth(), results, path)
     monkeypatch.undo()
 
 
@@ -149,10 +151,51 @@ def test_every_materialization_has_row_count_and_column_schema(loaded: Loaded) -
         assert metadata["dagster/row_count"].value > 0, event.asset_key
         columns = {c.name for c in metadata["dagster/column_schema"].value.columns}
         assert "cloud_id" in columns or "organization_id" in columns, event.asset_key
-        assert metadata["http_requests"].value > 0
+        assert (metadata.get("http_requests") or metadata["run_http_requests"]).value > 0
     issues = next(e for e in events if e.asset_key == ISSUE_KEYS[0]).materialization.metadata
     assert issues["dagster/row_count"].value == truth_issues
-    assert issues["dagster/partition_row_count"].value == truth_issues
+
+
+def test_each_partition_counts_its_own_rows(loaded: Loaded) -> None:
+    """One range run materializes every month; each month's row count is that month's, not the run's."""
+    world = build_world(issues=ISSUES, seed=SEED)
+    month_of = {
+        (c, i.id): datetime.fromtimestamp(i.created_ms / 1000, UTC).strftime("%Y-%m-01")
+        for c, s in world.sites.items()
+        for i in s.issues.values()
+    }
+    history_month = {
+        (c, h.id): month_of[(c, i.id)]
+        for c, s in world.sites.items()
+        for i in s.issues.values()
+        for h in i.histories
+    }
+    truth = loaded.truth["sites"]
+    expected = {
+        "issues": Counter(month_of[(c, i)] for c, s in truth.items() for i in s["issues"]["ids"]),
+        "issue_changelog": Counter(
+            history_month[(c, item.split(":")[0])]
+            for c, s in truth.items()
+            for item in s["issue_changelog"]["ids"]
+        ),
+    }
+    backfill = loaded.results[1]
+    months = all_months(loaded.results_path)
+    for table in expected:
+        events = [
+            e.materialization
+            for e in backfill.get_asset_materialization_events()
+            if e.asset_key == dg.AssetKey(["jira_raw", table])
+        ]
+        counts = {e.partition: e.metadata["dagster/partition_row_count"].value for e in events}
+        assert min(counts) == months[0] and max(counts) == months[1]
+        assert {k: v for k, v in counts.items() if v} == dict(expected[table]), table
+        assert sum(counts.values()) == sum(expected[table].values())
+        # what the run did as a whole is named so on every partition, never as the partition's own
+        first = events[0].metadata
+        assert "rows_loaded" not in first and "http_requests" not in first
+        assert first["run_rows_loaded"].value == sum(expected[table].values())
+        assert first["run_partitions"].value == len(counts)
 
 
 def test_two_partition_backfill_equals_truth_for_its_window_and_reruns_change_nothing(
@@ -226,8 +269,8 @@ def test_a_429_storm_still_ends_equal_to_truth(loaded: Loaded, workdir: Path) ->
     assert len(issue_checks) == 4
     assert [c.line() for c in issue_checks if not c.ok] == []
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
-    assert metadata["http_throttled"].value > 0
-    assert metadata["http_retries"].value >= metadata["http_throttled"].value
+    assert metadata["run_http_throttled"].value > 0
+    assert metadata["run_http_retries"].value >= metadata["run_http_throttled"].value
 
 
 def test_incremental_sweep_picks_up_a_change(loaded: Loaded, workdir: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.resources import JiraSecretsResource, SecretValue, SyncConfigResource, WarehouseResource
+from tests.check_text import assert_evaluation_is_honest
 
 
 def resources(stack) -> dict[str, object]:
@@ -20,6 +21,7 @@ def resources(stack) -> dict[str, object]:
 
 def check_result(result: dg.ExecuteInProcessResult, name: str) -> dg.AssetCheckEvaluation:
     [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == name]
+    assert_evaluation_is_honest(evaluation)
     return evaluation
 
 

@@ -16,9 +16,17 @@ import pytest
 
 from assets.webhooks.miss_rate import measure_miss_rate
 from pipelines.config import SyncConfig
+from tests.check_text import assert_evaluation_is_honest
 
 CLOUD = "11111111-1111-1111-1111-111111111111"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def checked_miss_rate(con, config: SyncConfig) -> dg.AssetCheckResult:
+    """The check's result, whose text must agree with its metadata."""
+    result = measure_miss_rate(con, config)
+    assert_evaluation_is_honest(result)
+    return result
 
 
 @pytest.fixture
@@ -83,7 +91,7 @@ def delivered(con: duckdb.DuckDBPyConnection, issue_id: str, updated: datetime) 
 
 
 def test_no_sweep_yet_is_not_enough_data(config: SyncConfig) -> None:
-    result = measure_miss_rate(duckdb.connect(), config)
+    result = checked_miss_rate(duckdb.connect(), config)
     assert result.passed and result.description.startswith("not enough data yet")
 
 
@@ -91,7 +99,7 @@ def test_changes_before_any_webhook_existed_are_not_enough_data(con, config) -> 
     sweep_found(con, "1", NOW - timedelta(hours=2))
     sweep_found(con, "2", NOW - timedelta(minutes=1))  # inside the grace period
 
-    result = measure_miss_rate(con, config)
+    result = checked_miss_rate(con, config)
 
     assert result.passed
     assert result.description == "not enough data yet: t/acme: no webhook registered or delivered yet"
@@ -105,7 +113,7 @@ def test_a_registered_webhook_with_no_delivery_is_silent_and_the_counts_agree(co
     sweep_found(con, "2", NOW - timedelta(hours=2))
     sweep_found(con, "3", NOW - timedelta(minutes=1))  # inside the grace period: next sweep
 
-    result = measure_miss_rate(con, config)
+    result = checked_miss_rate(con, config)
 
     assert not result.passed and result.severity == dg.AssetCheckSeverity.ERROR
     assert "t/acme had 1 changes in the sweep" in result.description
@@ -122,13 +130,13 @@ def test_delivered_and_missed_changes_give_the_rate(con, config) -> None:
         if n != 4:
             delivered(con, str(n), at)
 
-    result = measure_miss_rate(con, config)
+    result = checked_miss_rate(con, config)
 
     assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
     assert result.description.startswith("1 of 10 changes found by the sweep were not delivered")
     assert result.metadata["examples"].value[0].startswith("ACME-4 ")
     delivered(con, "4", NOW - timedelta(hours=4))
-    assert measure_miss_rate(con, config).passed
+    assert checked_miss_rate(con, config).passed
 
 
 def test_the_first_delivery_starts_the_watch_without_a_registration_row(con, config) -> None:
@@ -137,6 +145,6 @@ def test_the_first_delivery_starts_the_watch_without_a_registration_row(con, con
     sweep_found(con, "2", NOW - timedelta(hours=6))  # before the first delivery: not judged
     sweep_found(con, "3", NOW - timedelta(hours=1))  # missed
 
-    result = measure_miss_rate(con, config)
+    result = checked_miss_rate(con, config)
 
     assert result.metadata["sweep_changes"].value == 2 and result.metadata["missed_changes"].value == 1
