@@ -171,7 +171,7 @@ def run_steps(
     for number, step in enumerate(steps, 1):
         out(f"[{number}/{len(steps)}] {step.title}: {len(step.keys)} asset(s) ...")
         started = time.monotonic()
-        result = defs.get_job_def(step.job_name).execute_in_process(
+        result = defs.resolve_job_def(step.job_name).execute_in_process(
             instance=instance,
             tags={**step.tags, TRIGGER_TAG: TRIGGER, PID_TAG: str(os.getpid())},
             raise_on_error=False,

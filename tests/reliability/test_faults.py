@@ -82,7 +82,7 @@ def test_issue_backfill_under_faults_equals_truth(faulty_demo: ConnectedDemo, tm
     served = served_by_status(demo)
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
     requests, retries, throttled = (
-        int(metadata[f"http_{n}"].value) for n in ("requests", "retries", "throttled")
+        int(metadata[f"run_http_{n}"].value) for n in ("requests", "retries", "throttled")
     )
     demo.simulator.admin("PUT", "faults", CALM)
     checks = issue_table_checks(tmp_path / "scenario" / "warehouse.duckdb", demo)
