@@ -50,3 +50,40 @@ def failure(result: dg.ExecuteInProcessResult) -> str:
                 error = error.cause
             return "\n".join(lines[-2:]) or "step failed"
     return ""
+
+
+# What a site's first import materializes before webhooks are drained into it.
+INITIAL_IMPORT = [
+    "jira_raw/sites",
+    "jira_raw/projects",
+    "jira_raw/issue_types",
+    "jira_raw/statuses",
+    "jira_raw/status_categories",
+    "jira_raw/issue_updates",
+    "jira/issue_type_categories",
+    "jira/status_states",
+    "jira/issues",
+]
+
+
+def initial_import(defs: dg.Definitions, stack, instance: dg.DagsterInstance) -> None:
+    """The assets of INITIAL_IMPORT, materialized into the stack's warehouse; it must succeed."""
+    selection = dg.AssetSelection.from_string(" or ".join(f'key:"{k}"' for k in INITIAL_IMPORT))
+    result = dg.materialize(
+        list(defs.assets),
+        selection=selection,
+        resources={**defs.resources, **resources(stack)},
+        instance=instance,
+    )
+    assert result.success, failure(result)
+
+
+def drain(defs: dg.Definitions, stack, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    """One tick of the inbox sensor and the ingest run it asks for, as the daemon would; it must succeed."""
+    from assets.webhooks.inbox_sensor import webhook_inbox_sensor
+
+    with dg.build_sensor_context(instance=instance, definitions=defs, resources=resources(stack)) as context:
+        [request] = webhook_inbox_sensor.evaluate_tick(context).run_requests
+    result = run_request(list(defs.assets), request, stack, instance, defs.resources)
+    assert result.success, failure(result)
+    return result

@@ -17,24 +17,12 @@ import httpx
 import pytest
 
 from assets.definitions import build_definitions
-from assets.webhooks.inbox_sensor import webhook_inbox_sensor
 from jira_sync.webhooks_cli import main as webhooks_cli
 from pipelines.auth.webhook_secrets import WebhookSecretStore
 from pipelines.inbox.sqlite_inbox import SQLiteInbox
-from tests.assets.webhooks.dagster_kit import failure, resources, run_request
+from tests.assets.webhooks.dagster_kit import drain, initial_import
 from tests.pipelines.webhooks.webhook_lifecycle_kit import Receiver, make_stack, simulator, wait_for
 
-INITIAL_IMPORT = [
-    "jira_raw/sites",
-    "jira_raw/projects",
-    "jira_raw/issue_types",
-    "jira_raw/statuses",
-    "jira_raw/status_categories",
-    "jira_raw/issue_updates",
-    "jira/issue_type_categories",
-    "jira/status_states",
-    "jira/issues",
-]
 SITE = "globex"
 
 
@@ -50,14 +38,7 @@ def world(tmp_path_factory):
         defs = build_definitions(stack.config())
         instance = dg.DagsterInstance.ephemeral()
         with Receiver(stack):
-            selection = dg.AssetSelection.from_string(" or ".join(f'key:"{k}"' for k in INITIAL_IMPORT))
-            imported = dg.materialize(
-                list(defs.assets),
-                selection=selection,
-                resources={**defs.resources, **resources(stack)},
-                instance=instance,
-            )
-            assert imported.success, failure(imported)
+            initial_import(defs, stack, instance)
             yield stack, defs, instance
 
 
@@ -67,13 +48,6 @@ def cli(stack, monkeypatch, capsys, *args: str) -> tuple[int, str]:
     code = webhooks_cli([*args, "--config", str(stack.sync_file)])
     out, err = capsys.readouterr()
     return code, out + err
-
-
-def drain(stack, defs, instance) -> None:
-    with dg.build_sensor_context(instance=instance, definitions=defs, resources=resources(stack)) as context:
-        [request] = webhook_inbox_sensor.evaluate_tick(context).run_requests
-    result = run_request(list(defs.assets), request, stack, instance, defs.resources)
-    assert result.success, failure(result)
 
 
 def summary(stack, issue_id: str) -> str:
@@ -119,7 +93,7 @@ def test_an_api_token_site_gets_signed_admin_webhook_deliveries_into_jira_issues
             [stack.sim.cloud_ids[SITE]],
         ).fetchall()[0][0]
     change_and_wait(stack, issue_id, "signed by the admin webhook")
-    drain(stack, defs, instance)
+    drain(defs, stack, instance)
     assert summary(stack, issue_id) == "signed by the admin webhook"
 
     # the same body with a wrong signature: 401, nothing stored
@@ -146,7 +120,7 @@ def test_an_api_token_site_gets_signed_admin_webhook_deliveries_into_jira_issues
     rotated = secrets.get("acme", SITE)
     assert rotated is not None and rotated.secret != entry.secret and rotated.previous_secret == entry.secret
     change_and_wait(stack, issue_id, "after the rotation")
-    drain(stack, defs, instance)
+    drain(defs, stack, instance)
     assert summary(stack, issue_id) == "after the rotation"
 
     code, out = cli(stack, monkeypatch, capsys, "refresh", "--site", SITE)

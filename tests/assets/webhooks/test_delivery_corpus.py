@@ -19,26 +19,14 @@ import httpx
 import pytest
 
 from assets.definitions import build_definitions
-from assets.webhooks.inbox_sensor import webhook_inbox_sensor
 from pipelines.auth.webhook_secrets import AdminWebhookSecret, WebhookSecretStore
 from pipelines.inbox.sqlite_inbox import SQLiteInbox
-from tests.assets.webhooks.dagster_kit import failure, resources, run_request
+from tests.assets.webhooks.dagster_kit import drain, initial_import
 from tests.pipelines.webhooks.webhook_lifecycle_kit import Receiver, make_stack, simulator
 from tests.webhook_receiver.receiver_testkit import bearer
 
 CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "webhook_deliveries"
 CORPUS_SITE = "https://corpus.atlassian.net"
-INITIAL_IMPORT = [
-    "jira_raw/sites",
-    "jira_raw/projects",
-    "jira_raw/issue_types",
-    "jira_raw/statuses",
-    "jira_raw/status_categories",
-    "jira_raw/issue_updates",
-    "jira/issue_type_categories",
-    "jira/status_states",
-    "jira/issues",
-]
 SECRET = "corpus-admin-webhook-secret"
 
 
@@ -68,14 +56,7 @@ def replayed(tmp_path_factory):
         defs = build_definitions(stack.config())
         instance = dg.DagsterInstance.ephemeral()
         with Receiver(stack):
-            selection = dg.AssetSelection.from_string(" or ".join(f'key:"{k}"' for k in INITIAL_IMPORT))
-            imported = dg.materialize(
-                list(defs.assets),
-                selection=selection,
-                resources={**defs.resources, **resources(stack)},
-                instance=instance,
-            )
-            assert imported.success, failure(imported)
+            initial_import(defs, stack, instance)
             answers = []
             for name, body in corpus():
                 admin = name.startswith("admin-")
@@ -99,13 +80,7 @@ def replayed(tmp_path_factory):
                     if retry:
                         headers["X-Atlassian-Webhook-Retry"] = retry
                     answers.append((name, httpx.post(url, content=raw, headers=headers, timeout=10)))
-            with dg.build_sensor_context(
-                instance=instance, definitions=defs, resources=resources(stack)
-            ) as context:
-                [request] = webhook_inbox_sensor.evaluate_tick(context).run_requests
-            drained = run_request(list(defs.assets), request, stack, instance, defs.resources)
-            assert drained.success, failure(drained)
-            yield stack, answers, drained
+            yield stack, answers, drain(defs, stack, instance)
 
 
 def rows(stack, sql: str, params: list) -> list[tuple]:

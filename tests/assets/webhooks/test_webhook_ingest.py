@@ -24,20 +24,8 @@ from assets.webhooks.miss_rate import MISS_RATE_CHECK
 from jira_sync.webhooks_cli import main as webhooks_cli
 from pipelines.inbox.events import EventKey, WebhookEvent
 from pipelines.inbox.sqlite_inbox import SQLiteInbox
-from tests.assets.webhooks.dagster_kit import check_result, failure, resources, run_request
+from tests.assets.webhooks.dagster_kit import INITIAL_IMPORT, check_result, failure, resources, run_request
 from tests.pipelines.webhooks.webhook_lifecycle_kit import Receiver, Stack, make_stack, simulator, wait_for
-
-INITIAL_IMPORT = [
-    "jira_raw/sites",
-    "jira_raw/projects",
-    "jira_raw/issue_types",
-    "jira_raw/statuses",
-    "jira_raw/status_categories",
-    "jira_raw/issue_updates",
-    "jira/issue_type_categories",
-    "jira/status_states",
-    "jira/issues",
-]
 
 
 @dataclass
