@@ -8,7 +8,9 @@ A dynamic webhook that reaches its `expirationDate` while the driver runs is cou
 expiry (a client that refreshes in time keeps that count at zero).
 
 `POST /_sim/activity/start` (body: `ActivityPlan`), `POST /_sim/activity/stop`,
-`GET /_sim/activity?since=<seq>` (counts, expiries, the changes after `seq`).
+`POST /_sim/activity/advance {"days": d}` (a clock jump, expiries on the way noted),
+`GET /_sim/activity?since=<seq>` (counts, expiries, the changes after `seq`). Expiries are
+counted from the driver's first start or jump on, across restarts.
 """
 
 from __future__ import annotations
@@ -57,6 +59,12 @@ class ActivityPlan(BaseModel):
         if any(weight < 0 for weight in value.values()) or not any(value.values()):
             raise ValueError("weights must be >= 0 and at least one > 0, e.g. {create: 1, transition: 3}")
         return value
+
+
+class ClockJump(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    days: float = Field(gt=0, le=365)
 
 
 @dataclass
@@ -111,7 +119,7 @@ class ActivityDriver:
         self._rng = random.Random(plan.seed)
         self._stop = threading.Event()
         self._started_sim_ms = self.world.clock.now_ms()
-        self._seen_ms = self._started_sim_ms
+        self._seen_ms = self._started_sim_ms if self._seen_ms is None else self._seen_ms
         self._ticks = 0
         self._thread = threading.Thread(target=self._run, name="sim-activity", daemon=True)
         self._thread.start()
@@ -138,6 +146,14 @@ class ActivityDriver:
             self._note_expiries(max(now, target_ms))
             if target_ms > now:
                 self.world.clock.advance(target_ms - now)
+
+    def advance(self, days: float) -> int:
+        """Jump the clock `days` ahead (expiries on the way noted); the new simulated time."""
+        with self.world.lock:
+            if self._seen_ms is None:
+                self._seen_ms = self.world.clock.now_ms()
+            self.advance_to(self.world.clock.now_ms() + int(days * DAY_MS))
+            return self.world.clock.now_ms()
 
     def _note_expiries(self, upto_ms: int) -> None:
         """Webhooks whose expiry falls in (last look, upto_ms]: also those the clock's own pace reached."""
@@ -288,6 +304,7 @@ class ActivityDriver:
             Route("/_sim/activity", self._show, methods=["GET"]),
             Route("/_sim/activity/start", self._start, methods=["POST"]),
             Route("/_sim/activity/stop", self._stop_route, methods=["POST"]),
+            Route("/_sim/activity/advance", self._advance, methods=["POST"]),
         ]
 
     async def _show(self, request: Request) -> Response:
@@ -306,6 +323,13 @@ class ActivityDriver:
             self.start(plan)
         except MutationError as exc:
             return admin_error(exc.status, f"POST {request.url.path}: {exc}")
+        return JSONResponse(self.report(len(self.changes)))
+
+    async def _advance(self, request: Request) -> Response:
+        body = await parse_admin_body(request, ClockJump)
+        if isinstance(body, JSONResponse):
+            return body
+        self.advance(body.days)
         return JSONResponse(self.report(len(self.changes)))
 
     async def _stop_route(self, request: Request) -> Response:

@@ -132,3 +132,20 @@ def test_each_kind_of_change_is_one_issue_event(kind: str) -> None:
     assert events and events[0].issue.id == change.issue_id
     expected = "jira:issue_deleted" if kind == "delete" else "jira:issue_updated"
     assert {e.kind for e in events} == {expected}
+
+
+def test_a_clock_jump_counts_the_webhooks_it_lets_expire_and_a_refreshed_one_is_safe() -> None:
+    world = generate_world(issues=10, seed=1)
+    lapsing = _webhook(world, "acme", 1, expires_in_ms=5 * DAY_MS)
+    refreshed = _webhook(world, "globex", 2, expires_in_ms=5 * DAY_MS)
+    with serve_world(world) as sim, httpx.Client(base_url=sim.base_url, timeout=10) as http:
+        before = world.clock.now_ms()
+        first = http.post("/_sim/activity/advance", json={"days": 4})
+        assert first.status_code == 200 and first.json()["expiries"] == []
+        refreshed.expiration_ms = world.clock.now_ms() + 30 * DAY_MS  # what PUT /webhook/refresh does
+        report = http.post("/_sim/activity/advance", json={"days": 4}).json()
+        assert http.post("/_sim/activity/advance", json={"days": 0}).status_code == 400
+    assert world.clock.now_ms() - before >= 8 * DAY_MS
+    assert [(e["site"], e["webhook_id"], e["expired_at_ms"]) for e in report["expiries"]] == [
+        ("acme", 1, lapsing.expiration_ms)
+    ]
