@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-LOADERS = 8
+LOADERS = 6
 
 SYNC_FILE = """
 version: 1
