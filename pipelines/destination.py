@@ -23,6 +23,15 @@ DEFAULT_PIPELINES_DIR = Path("data/dlt")
 _DLT_SETTINGS = {"RUNTIME__DLTHUB_TELEMETRY": "false"}
 
 
+def _has_adbc_postgres() -> bool:
+    """Whether ADBC's PostgreSQL driver (the `postgres` extra) is installed."""
+    try:
+        import adbc_driver_postgresql  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def make_pipeline(
     pipeline_name: str,
     config: SyncConfig,
@@ -63,7 +72,15 @@ def make_pipeline(
                         )
                     ],
                 )
-        destination = Destination.from_reference(warehouse.destination, credentials=credentials)
+        if warehouse.destination == "postgres" and _has_adbc_postgres():
+            # Arrow tables go in as parquet through ADBC's binary COPY: fast, and it keeps an empty
+            # string apart from NULL (dlt's CSV COPY reads every empty nullable text as NULL, so
+            # PostgreSQL would hold NULL where DuckDB holds '')
+            destination = dlt.destinations.postgres(
+                credentials=credentials, preferred_loader_file_format="parquet"
+            )
+        else:
+            destination = Destination.from_reference(warehouse.destination, credentials=credentials)
     return dlt.pipeline(
         pipeline_name=pipeline_name,
         destination=destination,

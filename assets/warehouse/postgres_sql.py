@@ -21,6 +21,7 @@ Rewrites sqlglot does not do, or does wrong, for our SQL:
 | `TRY_CAST(x AS <integer>)` | `CASE WHEN x ~ '^[+-]?[0-9]+$' THEN CAST(x AS ...) END` |
 | `TRY_CAST(x AS <other>)` | `pg_temp.jira_sync_try_<type>(x)` (created by the connection) |
 | `contains(s, t)` | `strpos(s, t) > 0` |
+| `json_extract_string(j, '$.' + key)` (`||`) | `json_extract_path_text(j, key)` (sqlglot would pass the JSONPath as a key) |
 | `unnest(generate_series(...))` | `generate_series(...)` (a set-returning function in PostgreSQL) |
 | `func(...)[i]` | `(func(...))[i]` |
 | schema `jira`, `analytics` | the warehouse's working schemas (see `WORKING_SCHEMAS`) |
@@ -225,6 +226,10 @@ def _rewrite(node: exp.Expr) -> exp.Expr:
         return exp.Min(this=node.this)
     if isinstance(node, exp.ArgMax | exp.ArgMin):
         return _arg_extreme(node, descending=isinstance(node, exp.ArgMax))
+    if isinstance(node, exp.JSONExtractScalar | exp.JSONExtract) and not isinstance(
+        node.expression, exp.JSONPath
+    ):
+        return _computed_json_path(node)
     if isinstance(node, exp.Contains):
         return exp.GT(this=exp.StrPosition(this=node.this, substr=node.expression), expression=_number(0))
     if isinstance(node, exp.Explode) and isinstance(node.this, exp.GenerateSeries):
@@ -235,6 +240,20 @@ def _rewrite(node: exp.Expr) -> exp.Expr:
     if isinstance(node, exp.ReadCSV) or (isinstance(node, exp.Anonymous) and node.name.lower() == "read_csv"):
         raise UnsupportedSql("read_csv reads files on the DuckDB host; read the file in Python instead")
     return node
+
+
+def _computed_json_path(node: exp.JSONExtractScalar | exp.JSONExtract) -> exp.Expr:
+    """`json_extract_string(j, '$.' || key)`: PostgreSQL takes the key itself, not a JSONPath."""
+    path = node.expression
+    if isinstance(path, exp.DPipe) and isinstance(path.this, exp.Literal) and path.this.name == "$.":
+        function = (
+            "JSON_EXTRACT_PATH_TEXT" if isinstance(node, exp.JSONExtractScalar) else "JSON_EXTRACT_PATH"
+        )
+        return exp.Anonymous(this=function, expressions=[node.this, path.expression])
+    raise UnsupportedSql(
+        "a computed JSON path translates to PostgreSQL only as '$.' || <key> (one level); "
+        f"got {path.sql('duckdb')}"
+    )
 
 
 def _number(value: int) -> exp.Literal:

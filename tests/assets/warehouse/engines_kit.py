@@ -29,10 +29,20 @@ RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_e
 SQL_GROUPS = ("jira", "analytics", "publish")
 # Columns that hold the moment of the run (now()): equal up to the time between the runs.
 CLOCK_COLUMNS = frozenset(
-    {"as_of", "age_hours", "in_progress_hours", "linked_at", "created_at", "updated_at", "synced_at"}
+    {
+        "as_of",
+        "age_hours",
+        "in_progress_hours",
+        "linked_at",
+        "created_at",
+        "updated_at",
+        "synced_at",
+        "detected_at",
+        "checked_at",
+    }
 )
-# dlt's random row ids (rows written by the webhook ingest get new ones on each engine).
-IGNORED_COLUMNS = frozenset({"_dlt_id"})
+# Ids of the run or load that wrote a row (dlt's row and load ids, Dagster's run id).
+IGNORED_COLUMNS = frozenset({"_dlt_id", "_dlt_load_id", "run_id"})
 CLOCK_TOLERANCE = timedelta(minutes=30)
 
 
@@ -223,6 +233,14 @@ def _close(left: Any, right: Any, clock: bool) -> bool:
     return False
 
 
+def _differing(columns: list[str], left: tuple, right: tuple, clock: list[bool]) -> dict[str, tuple]:
+    return {
+        column: (x, y)
+        for column, x, y, c in zip(columns, left, right, clock, strict=True)
+        if column not in IGNORED_COLUMNS and not _close(x, y, c)
+    }
+
+
 def table_differences(left: dict[str, Table], right: dict[str, Table], *, limit: int = 5) -> list[str]:
     """Every difference between two warehouses' tables: missing tables, columns, rows (sorted)."""
     problems = []
@@ -245,17 +263,14 @@ def table_differences(left: dict[str, Table], right: dict[str, Table], *, limit:
 
         ordered_left = sorted((tuple(map(_normal, r)) for r in left_rows), key=key)
         ordered_right = sorted((tuple(map(_normal, r)) for r in right_rows), key=key)
+
         bad = [
             (a, b)
             for a, b in zip(ordered_left, ordered_right, strict=True)
-            if not all(_close(x, y, c) for x, y, c in zip(a, b, clock, strict=True))
+            if _differing(left_columns, a, b, clock)
         ]
         for a, b in bad[:limit]:
-            diff = {
-                col: (x, y)
-                for col, x, y, c in zip(left_columns, a, b, clock, strict=True)
-                if not _close(x, y, c)
-            }
+            diff = _differing(left_columns, a, b, clock)
             problems.append(f"{name}: row differs {diff}")
         if len(bad) > limit:
             problems.append(f"{name}: ... {len(bad) - limit} more differing rows")

@@ -103,6 +103,10 @@ EQUIVALENT = {
     ),
     "greatest with a null": "SELECT greatest(n, 7) FROM t",
     "distinct on a row of two columns": "SELECT count(DISTINCT (k, s)) FROM t",
+    "a JSON path computed from a column": (
+        'SELECT s, TRY_CAST(json_extract_string(CAST(\'{"a": "4.5", "d": "x"}\' AS JSON), \'$.\' || s) AS DOUBLE) '
+        "FROM t WHERE s IN ('a', 'd', 'e')"
+    ),
 }
 
 
