@@ -1,6 +1,7 @@
 """Historical import speed: the issues asset's code path against the simulator, and its floor.
 
     .venv/bin/python benchmarks/import_issues.py --issues 10000 [--latency-ms 100] [--incremental]
+        [--engine duckdb|postgres|both] [--postgres-url URL]
 
 Starts `jira-simulator serve --issues N`, connects over OAuth as an operator would, then runs
 each phase in a fresh child process (so peak RSS is the phase's own):
@@ -13,8 +14,13 @@ each phase in a fresh child process (so peak RSS is the phase's own):
   issues change in the simulator and the sweep (`jira_issue_updates`) runs again from the
   warehouse's watermark, as the scheduled asset does (local dlt dir dropped, as dagster-dlt does).
 
+With `--engine postgres` (or `both`: DuckDB first, then PostgreSQL against the same simulator) the
+import loads into a scratch PostgreSQL database (`--postgres-url`: a role that may create
+databases), as `warehouse.destination: postgres` does; its figures are under "postgres".
+
 --no-floor skips the floor phase. Prints the incremental figures (if any) and, last, one JSON line:
-{"issues", "wall_s", "issues_per_s", "floor_wall_s", "ratio_to_floor", "requests", "peak_rss_mb"}
+{"issues", "wall_s", "issues_per_s", "floor_wall_s", "ratio_to_floor", "requests", "peak_rss_mb",
+ "postgres": {...} (with --engine postgres/both), "load_average"}
 """
 
 from __future__ import annotations
@@ -297,6 +303,12 @@ def main() -> None:
     parser.add_argument(
         "--workdir", type=Path, help="keep the warehouse and sync file here (default: a temp dir)"
     )
+    parser.add_argument("--engine", choices=["duckdb", "postgres", "both"], default="duckdb")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("JIRA_SYNC_TEST_POSTGRES_URL"),
+        help="a role that may create databases (default $JIRA_SYNC_TEST_POSTGRES_URL)",
+    )
     parser.add_argument("--phase", choices=["import", "floor", "sweep"], help=argparse.SUPPRESS)
     parser.add_argument("--config", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -307,6 +319,9 @@ def main() -> None:
 
     from jira_simulator.process import SimulatorProcess
 
+    if args.engine != "duckdb" and not args.postgres_url:
+        raise SystemExit("--engine postgres needs --postgres-url (or JIRA_SYNC_TEST_POSTGRES_URL)")
+    load_before = os.getloadavg()
     with (
         tempfile.TemporaryDirectory(prefix="import-bench-") as tmp,
         SimulatorProcess(
@@ -317,6 +332,21 @@ def main() -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         config = connect(sim, workdir, args.concurrency)
         print(f"simulator up in {sim.start_seconds:.1f} s with {args.issues} issues", file=sys.stderr)
+        on_postgres = None
+        if args.engine != "duckdb":
+            on_postgres = import_into_postgres(sim, config, args.postgres_url)
+            print(f"import into PostgreSQL: {json.dumps(on_postgres)}", file=sys.stderr)
+            if args.engine == "postgres":
+                print(
+                    json.dumps(
+                        {
+                            "issues": args.issues,
+                            "postgres": on_postgres,
+                            "load_average": load_average(load_before),
+                        }
+                    )
+                )
+                return
         served = simulator_cpu(sim)
         imported = child("import", config)
         imported["simulator_cpu_s"] = round(simulator_cpu(sim) - served, 2)
@@ -355,10 +385,44 @@ def main() -> None:
                 "floor_wall_s": round(floor["wall_s"], 2) if floor else None,
                 "ratio_to_floor": round(imported["wall_s"] / floor["wall_s"], 2) if floor else None,
                 "requests": imported["requests"],
+                "cpu_s": round(imported["cpu_s"], 1),
+                "simulator_cpu_s": imported["simulator_cpu_s"],
                 "peak_rss_mb": round(imported["peak_rss_mb"], 1),
+                **({"postgres": on_postgres} if on_postgres else {}),
+                "load_average": load_average(load_before),
             }
         )
     )
+
+
+def load_average(before: tuple[float, ...]) -> dict:
+    return {"before": [round(x, 2) for x in before], "after": [round(x, 2) for x in os.getloadavg()]}
+
+
+def import_into_postgres(sim, config: Path, admin_url: str) -> dict:
+    """The import phase into a scratch PostgreSQL database (created, then dropped)."""
+    from postgres_cpu import postgres_server_cpu
+
+    from jira_sync.deploy_postgres import create_database, drop_database
+
+    database = f"bench_import_{os.getpid()}"
+    url = create_database(admin_url, database)
+    try:
+        document = yaml.safe_load(config.read_text())
+        document["warehouse"] = {"destination": "postgres", "credentials_env": "BENCH_WAREHOUSE_URL"}
+        pg_config = config.with_name("jira_sync_postgres.yaml")
+        pg_config.write_text(yaml.safe_dump(document, sort_keys=False))
+        os.environ["BENCH_WAREHOUSE_URL"] = url
+        served, server = simulator_cpu(sim), postgres_server_cpu()
+        imported = child("import", pg_config)
+        imported["simulator_cpu_s"] = round(simulator_cpu(sim) - served, 2)
+        imported["postgres_server_cpu_s"] = round(postgres_server_cpu() - server, 1)
+        imported["wall_s"] = round(imported["wall_s"], 2)
+        imported["cpu_s"] = round(imported["cpu_s"], 1)
+        imported["peak_rss_mb"] = round(imported["peak_rss_mb"], 1)
+        return imported
+    finally:
+        drop_database(admin_url, database)
 
 
 if __name__ == "__main__":

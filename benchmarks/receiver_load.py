@@ -224,22 +224,25 @@ class _Client(asyncio.Protocol):
             self.done.set_result(None)
 
 
-async def _drive(port: int, requests: list[bytes], concurrency: int) -> tuple[float, LoadResult]:
+async def _drive(ports: list[int], requests: list[bytes], concurrency: int) -> tuple[float, LoadResult]:
     loop = asyncio.get_running_loop()
     result = LoadResult()
     queue = iter(requests)  # shared: each connection takes the next request when it is free
     finished = [loop.create_future() for _ in range(concurrency)]
     started = time.perf_counter()
-    for done in finished:
+    for number, done in enumerate(finished):
+        # several servers: the connections are spread over them in turn, as a load balancer would
+        port = ports[number % len(ports)]
         await loop.create_connection(lambda done=done: _Client(queue, result, done), "127.0.0.1", port)
     await asyncio.gather(*finished)
     return time.perf_counter() - started, result
 
 
-def run_load(port: int, requests: list[bytes], concurrency: int) -> tuple[dict, dict[int, int]]:
+def run_load(port: int | list[int], requests: list[bytes], concurrency: int) -> tuple[dict, dict[int, int]]:
+    ports = port if isinstance(port, list) else [port]
     gc.disable()  # the generator allocates little; a collection would only add noise to latencies
     try:
-        elapsed, result = uvloop.run(_drive(port, requests, concurrency))
+        elapsed, result = uvloop.run(_drive(ports, requests, concurrency))
     finally:
         gc.enable()
     latencies = sorted(result.latencies)

@@ -7,9 +7,13 @@ category, 15,000 users (bots, customers, hidden emails), 60 groups and 40 Atlass
 created over five years with 0-9 status changes each (reopens included), and other field changes
 up to the changelog size. Then every transform asset is materialized through Dagster (the real
 code path: `dagster.materialize` of the jira, analytics and publish assets and their checks) with a
-DuckDB memory limit. Prints a final JSON line with the figures.
+DuckDB memory limit. With `--engine postgres` (or `both`), the same raw tables are copied into a
+scratch PostgreSQL database (`--postgres-url`, a role that may create databases; not timed) and
+the same assets run there, through the same SQL translated (assets/warehouse). Prints a final JSON
+line with the figures (per engine, and PostgreSQL's time as a multiple of DuckDB's).
 
     .venv/bin/python benchmarks/transforms.py [--issues N] [--changelog N] [--memory-limit 4GB]
+        [--engine duckdb|postgres|both] [--postgres-url URL] [--postgres-work-mem 256MB]
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from postgres_cpu import postgres_server_cpu
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -123,7 +129,8 @@ JOIN jira_raw.statuses AS s
     ON s.cloud_id = p.cloud_id
     AND s.id = coalesce(last.to_id, CASE WHEN hash(b.i, 'start') % 4 = 0 THEN '2' ELSE '1' END);
 
-INSERT INTO jira_raw.issue_changelog
+INSERT INTO jira_raw.issue_changelog (cloud_id, issue_id, history_id, item_index, author_account_id, created,
+    field, field_id, from_id, from_string, to_id, to_string)
 SELECT p.cloud_id, s.id, CAST(s.i * 100 + s.j AS VARCHAR), 0, 'acct-' || (hash(s.i, s.j) % 15000), s.changed_at,
     'status', 'status', s.from_id, f.name, s.to_id, t.name
 FROM status_items AS s
@@ -133,7 +140,8 @@ JOIN jira_raw.statuses AS f ON f.cloud_id = p.cloud_id AND f.id = s.from_id
 JOIN jira_raw.statuses AS t ON t.cloud_id = p.cloud_id AND t.id = s.to_id;
 
 -- The rest of the changelog: other fields (assignee, priority, labels, ...), spread over the issues.
-INSERT INTO jira_raw.issue_changelog
+INSERT INTO jira_raw.issue_changelog (cloud_id, issue_id, history_id, item_index, author_account_id, created,
+    field, field_id, from_id, from_string, to_id, to_string)
 SELECT p.cloud_id, b.id, CAST(1000000000 + n AS VARCHAR), 0, 'acct-' || (hash(n) % 15000),
     b.created + to_seconds(CAST(hash(n, 'at') % (20 * 86400) AS BIGINT)),
     f.field, f.field, NULL, 'old', NULL, 'new'
@@ -179,7 +187,43 @@ def generate(warehouse: Path, issues: int, changelog: int) -> None:
         con.execute(GENERATE_SQL.format(issues=issues, changelog=changelog))
 
 
-def run_transforms(workdir: Path, memory_limit: str, threads: int) -> dict:
+def copy_raw_to_postgres(warehouse: Path, url: str, workdir: Path) -> dict[str, int]:
+    """Every jira_raw table into PostgreSQL through CSV and COPY (types as the transforms' DDL)."""
+    import duckdb
+    import psycopg2
+
+    from assets.warehouse.postgres_sql import to_postgres
+
+    counts: dict[str, int] = {}
+    with duckdb.connect(str(warehouse), read_only=True) as source, psycopg2.connect(url) as target:
+        cursor = target.cursor()
+        cursor.execute("CREATE SCHEMA IF NOT EXISTS jira_raw")
+        tables = source.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'jira_raw' ORDER BY 1"
+        ).fetchall()
+        for (table,) in tables:
+            columns = source.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'jira_raw' AND table_name = ? ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+            ddl = ", ".join(f'"{name}" {kind}' for name, kind in columns)
+            for statement in to_postgres(f'CREATE TABLE jira_raw."{table}" ({ddl})'):
+                cursor.execute(statement.text)
+            dump = workdir / f"{table}.csv"
+            source.execute(f"COPY jira_raw.\"{table}\" TO '{dump}' (FORMAT csv, HEADER false)")
+            with dump.open("rb") as data:
+                cursor.copy_expert(f'COPY jira_raw."{table}" FROM STDIN WITH (FORMAT csv)', data)
+            counts[table] = cursor.rowcount
+            dump.unlink()
+        cursor.execute("ANALYZE")
+    target.close()
+    return counts
+
+
+def run_transforms(
+    workdir: Path, memory_limit: str, threads: int, postgres_url: str | None = None, work_mem: str = "256MB"
+) -> dict:
     import dagster as dg
 
     from assets.analytics.assets import ANALYTICS_ASSETS
@@ -207,6 +251,17 @@ def run_transforms(workdir: Path, memory_limit: str, threads: int) -> dict:
     sync_file.write_text(
         SYNC_FILE.format(warehouse=workdir / "warehouse.duckdb", published=workdir / "jira_analytics.duckdb")
     )
+    warehouse = BoundedWarehouse(
+        path=str(workdir / "warehouse.duckdb"), memory_limit=memory_limit, threads=threads
+    )
+    if postgres_url:
+        warehouse = WarehouseResource(
+            path=str(workdir / "warehouse.duckdb"),
+            engine="postgres",
+            postgres_url=postgres_url,
+            postgres_work_mem=work_mem,
+        )
+    server_cpu = postgres_server_cpu() if postgres_url else 0.0
     started = time.monotonic()
     result = dg.materialize(
         [
@@ -217,12 +272,7 @@ def run_transforms(workdir: Path, memory_limit: str, threads: int) -> dict:
             *ANALYTICS_CHECKS,
             analyst_snapshot_opens,
         ],
-        resources={
-            "warehouse": BoundedWarehouse(
-                path=str(workdir / "warehouse.duckdb"), memory_limit=memory_limit, threads=threads
-            ),
-            "sync_config": SyncConfigResource(path=str(sync_file)),
-        },
+        resources={"warehouse": warehouse, "sync_config": SyncConfigResource(path=str(sync_file))},
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )
@@ -238,8 +288,10 @@ def run_transforms(workdir: Path, memory_limit: str, threads: int) -> dict:
         if "dagster/row_count" in e.materialization.metadata
     }
     return {
+        "engine": "postgres" if postgres_url else "duckdb",
         "success": result.success,
         "failed_steps": sorted(result.get_failed_step_keys()),
+        "postgres_server_cpu_seconds": round(postgres_server_cpu() - server_cpu, 1) if postgres_url else None,
         "total_seconds": round(total, 2),
         "asset_seconds": round(sum(steps[k] for k in asset_steps if k in steps), 2),
         "check_seconds": round(sum(v for k, v in steps.items() if k not in asset_steps), 2),
@@ -247,6 +299,35 @@ def run_transforms(workdir: Path, memory_limit: str, threads: int) -> dict:
         "rows": rows,
         "checks": {e.check_name: e.passed for e in result.get_asset_check_evaluations()},
     }
+
+
+def run_engine(args: argparse.Namespace, workdir: Path) -> dict:
+    """One engine's run (in a process of its own, so that its peak RSS is its own)."""
+    postgres_url = None
+    database = None
+    copy_seconds = None
+    if args.engine == "postgres":
+        from jira_sync.deploy_postgres import create_database
+
+        database = f"bench_transforms_{os.getpid()}"
+        postgres_url = create_database(args.postgres_url, database)
+        started = time.monotonic()
+        copy_raw_to_postgres(workdir / "warehouse.duckdb", postgres_url, workdir)
+        copy_seconds = round(time.monotonic() - started, 1)
+    try:
+        figures = run_transforms(
+            workdir, args.memory_limit, args.threads, postgres_url, args.postgres_work_mem
+        )
+    finally:
+        if database is not None:
+            from jira_sync.deploy_postgres import drop_database
+
+            drop_database(args.postgres_url, database)
+    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    if copy_seconds is not None:
+        figures["copy_raw_seconds"] = copy_seconds
+        figures["postgres_work_mem"] = args.postgres_work_mem
+    return figures
 
 
 def main() -> None:
@@ -259,50 +340,82 @@ def main() -> None:
         "--memory-limit", default="4GB", help="DuckDB memory_limit of every transform connection"
     )
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--engine", choices=["duckdb", "postgres", "both"], default="duckdb")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("JIRA_SYNC_TEST_POSTGRES_URL"),
+        help="a role that may create databases (default $JIRA_SYNC_TEST_POSTGRES_URL)",
+    )
+    parser.add_argument("--postgres-work-mem", default="256MB", help="warehouse.postgres_work_mem")
     parser.add_argument("--workdir", type=Path, help="keep the files here (default: a temp dir, removed)")
     parser.add_argument("--generate-only", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--run-engine", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate_only:
         generate(args.generate_only, args.issues, args.changelog)
         return
+    if args.run_engine:
+        print(json.dumps(run_engine(args, args.run_engine)))
+        return
+    if args.engine != "duckdb" and not args.postgres_url:
+        raise SystemExit("--engine postgres needs --postgres-url (or JIRA_SYNC_TEST_POSTGRES_URL)")
 
     with tempfile.TemporaryDirectory(prefix="transforms-bench-") as scratch:
         workdir = args.workdir or Path(scratch)
         workdir.mkdir(parents=True, exist_ok=True)
         warehouse = workdir / "warehouse.duckdb"
         warehouse.unlink(missing_ok=True)
+        load_before = os.getloadavg()
         started = time.monotonic()
-        subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--generate-only",
-                str(warehouse),
-                "--issues",
-                str(args.issues),
-                "--changelog",
-                str(args.changelog),
-            ],
-            check=True,
-        )
+        common = ["--issues", str(args.issues), "--changelog", str(args.changelog)]
+        subprocess.run([sys.executable, __file__, "--generate-only", str(warehouse), *common], check=True)
         generate_seconds = time.monotonic() - started
-        figures = run_transforms(workdir, args.memory_limit, args.threads)
-        peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(
-            json.dumps(
-                {
-                    "issues": args.issues,
-                    "changelog_items": args.changelog,
-                    "generate_seconds": round(generate_seconds, 2),
-                    "memory_limit": args.memory_limit,
-                    "threads": args.threads,
-                    "peak_rss_mb": round(peak_rss_mb),
-                    "warehouse_mb": round(warehouse.stat().st_size / 2**20),
-                    "target_seconds": 60,
-                    **figures,
-                }
+        engines = ["duckdb", "postgres"] if args.engine == "both" else [args.engine]
+        runs = {}
+        for engine in engines:
+            child = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--run-engine",
+                    str(workdir),
+                    "--engine",
+                    engine,
+                    "--memory-limit",
+                    args.memory_limit,
+                    "--threads",
+                    str(args.threads),
+                    "--postgres-work-mem",
+                    args.postgres_work_mem,
+                    *common,
+                    *(["--postgres-url", args.postgres_url] if args.postgres_url else []),
+                ],  # fmt: skip
+                capture_output=True,
+                text=True,
             )
-        )
+            if child.returncode != 0:
+                raise SystemExit(f"the {engine} run failed:\n{child.stderr[-4000:]}")
+            runs[engine] = json.loads(child.stdout.strip().splitlines()[-1])
+            print(f"{engine}: {runs[engine]['total_seconds']} s", file=sys.stderr)
+        result = {
+            "issues": args.issues,
+            "changelog_items": args.changelog,
+            "generate_seconds": round(generate_seconds, 2),
+            "memory_limit": args.memory_limit,
+            "threads": args.threads,
+            "warehouse_mb": round(warehouse.stat().st_size / 2**20),
+            "target_seconds": 60,
+            **(runs[engines[0]] if len(engines) == 1 else {"engines": runs}),
+            "load_average": {
+                "before": [round(x, 2) for x in load_before],
+                "after": [round(x, 2) for x in os.getloadavg()],
+            },
+        }
+        if {"duckdb", "postgres"} <= set(runs):
+            result["postgres_over_duckdb"] = round(
+                runs["postgres"]["total_seconds"] / runs["duckdb"]["total_seconds"], 2
+            )
+        print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 SUBCOMMAND_MODULES = {
     "demo": "jira_sync.demo",
     "dev": "jira_sync.dev",
+    "deploy": "jira_sync.deploy",
     "connect": "jira_sync.connect",
     "config": "jira_sync.config_check",
     "webhooks": "jira_sync.webhooks_cli",
