@@ -26,6 +26,7 @@ SCREENS = Path(os.environ.get("JIRA_SYNC_SCREENSHOTS", "/work/wt/screens"))
 
 
 def test_connect_page_works_under_make_dev(tmp_path: Path) -> None:
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
@@ -54,10 +55,15 @@ def test_connect_page_works_under_make_dev(tmp_path: Path) -> None:
         receiver = connect_url.split("/auth/")[0]
         with headless_chromium(tmp_path / "profile") as browser:
             browser.set_window_size(1100, 900)
-            for _ in range(60):  # the receiver process may still be starting
-                browser.get(connect_url)
-                if "127.0.0.1" in browser.current_url and "/authorize?" in browser.current_url:
-                    break
+            for _ in range(120):  # the receiver process may still be starting (connection refused)
+                try:
+                    browser.get(connect_url)
+                except WebDriverException as refused:
+                    if "ERR_CONNECTION_REFUSED" not in str(refused):
+                        raise
+                else:
+                    if "127.0.0.1" in browser.current_url and "/authorize?" in browser.current_url:
+                        break
                 time.sleep(0.5)
             assert "/authorize?" in browser.current_url, browser.page_source[:2000]
             accept = WebDriverWait(browser, 20).until(
