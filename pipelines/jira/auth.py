@@ -14,6 +14,9 @@ from pipelines.auth.oauth import AtlassianOAuthClient, ReconnectRequired
 from pipelines.auth.token_store import REFRESH_MARGIN_SECONDS, TokenStore, reconnect_message
 from pipelines.jira.client import jira_error_messages
 
+# Refreshes of one request's token when Jira refuses it after a wait for the quota.
+REAUTHORIZE_AFTER_WAITS = 3
+
 
 @configspec
 class TokenStoreBearerAuth(OAuth2AuthBase):
@@ -50,28 +53,44 @@ class TokenStoreBearerAuth(OAuth2AuthBase):
             return self.access_token
 
     def __call__(self, request: PreparedRequest) -> PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.current_token()}"
+        self._authorize(request)
+        # Called again by the HTTP adapter when the request waited for the quota before sending.
+        request._jira_authorize = self._authorize  # type: ignore[attr-defined]
         # First in line, so the retried response is what the other hooks (error handling) see.
         request.hooks["response"].insert(0, self._retry_after_401)
         return request
 
+    def _authorize(self, request: PreparedRequest) -> None:
+        request.headers["Authorization"] = f"Bearer {self.current_token()}"
+
     def _retry_after_401(self, response: Response, **kwargs: Any) -> Response | None:
-        """A 401 before expiry (token revoked or expired early): refresh once and re-send."""
+        """A 401 before expiry (token revoked or expired early): refresh and re-send.
+
+        Once, unless the re-sent request waited for the quota on its way out (its fresh token may
+        have expired meanwhile): then again, up to `REAUTHORIZE_AFTER_WAITS` times in all.
+        """
         if response.status_code != 401 or getattr(response.request, "_jira_reauthorized", False):
             return None
-        sent = response.request.headers.get("Authorization", "").removeprefix("Bearer ")
-        token = self.current_token(rejected=sent)
-        retry = response.request.copy()
-        retry.headers["Authorization"] = f"Bearer {token}"
-        retry._jira_reauthorized = True  # type: ignore[attr-defined]
-        response.content  # noqa: B018 - drain the refused response so its connection is reused
-        response.close()
-        new_response = response.connection.send(retry, **kwargs)
-        new_response.history.append(response)
-        new_response.request = retry
-        if new_response.status_code == 401:
-            raise self._refused(new_response)
-        return new_response
+        refused = response
+        for _attempt in range(REAUTHORIZE_AFTER_WAITS):
+            sent = refused.request.headers.get("Authorization", "").removeprefix("Bearer ")
+            token = self.current_token(rejected=sent)
+            retry = refused.request.copy()
+            retry.headers["Authorization"] = f"Bearer {token}"
+            retry._jira_reauthorized = True  # type: ignore[attr-defined]
+            retry._jira_authorize = self._authorize  # type: ignore[attr-defined]
+            retry._jira_waited = 0.0  # type: ignore[attr-defined]
+            refused.content  # noqa: B018 - drain the refused response so its connection is reused
+            refused.close()
+            new_response = refused.connection.send(retry, **kwargs)
+            new_response.history.append(refused)
+            new_response.request = retry
+            if new_response.status_code != 401:
+                return new_response
+            if not getattr(retry, "_jira_waited", 0.0):
+                break
+            refused = new_response
+        raise self._refused(new_response)
 
     def _refused(self, response: Response) -> ReconnectRequired:
         """Jira refused a token refreshed a moment ago: only a new consent can fix that.

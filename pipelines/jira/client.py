@@ -18,12 +18,14 @@
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -44,6 +46,7 @@ from pipelines.jira.quota.headers import (
     parse_rate_limit_headers,
 )
 
+logger = logging.getLogger("pipelines.jira.http")
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504, 520, 522, 524})
 # Exponential backoff base (seconds) when no Retry-After is given (0.5, 1, 2, ... s).
 BACKOFF_FACTOR = 0.5
@@ -166,6 +169,7 @@ class ThrottledAdapter(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         method, url = request.method or "GET", request.url or ""
         key = endpoint_key(method, url)
+        waiting_since = time.monotonic()
         self.limiter.acquire()
         self.pacer.wait(key)
         ticket = None
@@ -173,6 +177,14 @@ class ThrottledAdapter(HTTPAdapter):
             body = request.body.encode() if isinstance(request.body, str) else request.body
             params = dict(parse_qsl(urlsplit(url).query))
             ticket = self.budget.acquire(method, url, params, body if isinstance(body, bytes) else None)
+        waited = time.monotonic() - waiting_since
+        if waited >= 1.0:
+            # A quota pause can outlast the bearer token the request was prepared with (both an
+            # hour at most): take the current one, and let a 401 after the wait refresh again.
+            request._jira_waited = waited  # type: ignore[attr-defined]
+            authorize = getattr(request, "_jira_authorize", None)
+            if authorize is not None:
+                authorize(request)
         try:
             response = super().send(request, *args, **kwargs)
         except (requests.ConnectionError, requests.Timeout):
@@ -209,7 +221,21 @@ class ThrottledAdapter(HTTPAdapter):
         elif headers.reason == PER_ISSUE_REASON:
             return  # only writes to that issue wait (dlt retries this one after Retry-After)
         else:
-            self.limiter.pause(retry_after_seconds(response))
+            seconds = retry_after_seconds(response)
+            self.limiter.pause(seconds)
+            until = datetime.now(UTC) + timedelta(seconds=seconds)
+            logger.warning(
+                f"{describe_request(response.request)}: Jira answered 429 (RateLimit-Reason "
+                f"{headers.reason or 'not given'}): every worker of this run waits {seconds:.0f} s, "
+                f"until {until:%Y-%m-%d %H:%M:%S} UTC (Retry-After), then retries",
+                extra={
+                    "jira_wait": {
+                        "reason": headers.reason,
+                        "seconds": seconds,
+                        "until": f"{until:%Y-%m-%dT%H:%M:%SZ}",
+                    }
+                },
+            )
 
 
 class JiraRequestError(requests.HTTPError):
