@@ -9,9 +9,11 @@ in `dagster dev`; every asset check the step evaluated is reported with its outc
 
 from __future__ import annotations
 
+import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -159,6 +161,32 @@ def _failure(result: dg.ExecuteInProcessResult) -> str:
     return "the run failed (see the run in the Dagster UI)"
 
 
+class _ProgressToTerminal(logging.Handler):
+    """Our packages' progress and wait lines (`pipelines.*`, INFO and up) on the terminal, indented
+    under the step that logs them; the run log in the UI gets the same records from Dagster."""
+
+    def __init__(self, out: Callable[[str], None]) -> None:
+        super().__init__(logging.INFO)
+        self.out = out
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.out(f"    {record.getMessage()}")
+
+
+@contextmanager
+def progress_on_terminal(out: Callable[[str], None]) -> Iterator[None]:
+    package = logging.getLogger("pipelines")
+    handler, level = _ProgressToTerminal(out), package.level
+    package.addHandler(handler)
+    if package.getEffectiveLevel() > logging.INFO:
+        package.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        package.removeHandler(handler)
+        package.setLevel(level)
+
+
 def run_steps(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
@@ -171,12 +199,13 @@ def run_steps(
     for number, step in enumerate(steps, 1):
         out(f"[{number}/{len(steps)}] {step.title}: {len(step.keys)} asset(s) ...")
         started = time.monotonic()
-        result = defs.resolve_job_def(step.job_name).execute_in_process(
-            instance=instance,
-            tags={**step.tags, TRIGGER_TAG: TRIGGER, PID_TAG: str(os.getpid())},
-            raise_on_error=False,
-            run_config=QUIET,
-        )
+        with progress_on_terminal(out):
+            result = defs.resolve_job_def(step.job_name).execute_in_process(
+                instance=instance,
+                tags={**step.tags, TRIGGER_TAG: TRIGGER, PID_TAG: str(os.getpid())},
+                raise_on_error=False,
+                run_config=QUIET,
+            )
         seconds = time.monotonic() - started
         outcome = StepOutcome(
             step, seconds, result.success, result.run_id, _http_counts(result), _checks(result)

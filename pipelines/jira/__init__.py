@@ -35,7 +35,7 @@ from pipelines.jira.agile import (
 )
 from pipelines.jira.census import CensusResult, WarehouseIssue, run_census
 from pipelines.jira.client import HttpStats, JiraHttp
-from pipelines.jira.issues import ChangelogDedup, IssuePage, fetch_issue_pages, plan_windows
+from pipelines.jira.issues import ChangelogDedup, IssuePage, WindowPlan, fetch_issue_pages, plan_windows
 from pipelines.jira.reference import (
     group_members_table,
     groups_table,
@@ -229,7 +229,9 @@ def jira_issues(
             if not site.syncs("issues"):
                 continue
             try:
-                yield from fetch_issue_pages(http, site, plan_windows(http, site, window, parts))
+                plan = plan_windows(http, site, window, parts)
+                what = f"issues of {site.label} created {window.label()}"
+                yield from fetch_issue_pages(http, site, plan.windows, what=what, expected=plan.expected)
             except Exception as exc:
                 failures.add(f"{site.label} [issues]", exc)
 
@@ -311,12 +313,16 @@ def jira_issue_updates(
                 sweep = Window("updated", start_ms, None)
                 # A routine sweep starts as one open window (the scheduler splits it if it turns
                 # out busy); a first sweep over all of history is planned from a count.
-                windows = (
-                    [sweep]
+                plan = (
+                    WindowPlan([sweep], None)
                     if watermark is not None
                     else plan_windows(http, site, sweep, parts, now_ms=now_ms)
                 )
-                for page in fetch_issue_pages(http, site, windows, now_ms=now_ms):
+                what = f"sweep of {site.label}: issues updated {sweep.label()}"
+                pages = fetch_issue_pages(
+                    http, site, plan.windows, now_ms=now_ms, what=what, expected=plan.expected
+                )
+                for page in pages:
                     yield _variant(page.issues, "issues")
                     changelog = dedup(site.cloud_id, page.changelog)
                     if changelog.num_rows:

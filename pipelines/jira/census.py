@@ -24,6 +24,7 @@ from pipelines.jira.parallel import Emit, stream_tasks
 from pipelines.jira.reference import page_bean_values
 from pipelines.jira.runtime import SiteRuntime
 from pipelines.jira.tables import from_rows
+from pipelines.progress import Progress
 
 
 class WarehouseIssue(NamedTuple):
@@ -63,8 +64,12 @@ def run_census(
         return fetch
 
     in_jira: set[str] = set()
-    for ids in stream_tasks([census_task(pid) for pid in projects.values()], workers=http.config.concurrency):
-        in_jira |= ids
+    tasks = [census_task(pid) for pid in projects.values()]
+    with Progress(f"census of {site.label}: issue ids of {len(projects)} projects", unit="projects",
+                  total=len(projects), estimated=False) as progress:  # fmt: skip
+        for ids in stream_tasks(tasks, workers=http.config.concurrency):
+            in_jira |= ids
+            progress.add(1, issue_ids=len(ids))
 
     known = [WarehouseIssue(*row) for row in warehouse]
     per_project = Counter(issue.project_key for issue in known)

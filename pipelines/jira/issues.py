@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import pyarrow as pa
@@ -36,6 +36,7 @@ from pipelines.jira.settings import (
     SEARCH_PAGE_SIZE,
 )
 from pipelines.jira.windows import Window, epoch_ms, parts_for, split, sweep_windows
+from pipelines.progress import Progress
 
 HOOKS = {"response": [raise_for_jira_status]}
 # For the answers decoded by `pages` (typed, straight from the body): status check only.
@@ -154,22 +155,29 @@ def approximate_count(client: RESTClient, jql: str) -> int:
     return int(response.json().get("count") or 0)
 
 
+class WindowPlan(NamedTuple):
+    """Windows to fetch and Jira's approximate count of the issues in them (None: not counted)."""
+
+    windows: list[Window]
+    expected: int | None
+
+
 def plan_windows(
     http: JiraHttp, site: SiteRuntime, window: Window, max_parts: int, *, now_ms: int | None = None
-) -> list[Window]:
+) -> WindowPlan:
     """Split a window for parallel fetching by how many issues it holds (one count request).
 
     A quiet window stays whole (a sweep then costs a count and a page); a big one gets up to
     `max_parts` sub-windows of equal time span. With `now_ms` the window is a sweep: its end
-    stays open, so nothing updated after `now` (or on a clock ahead of ours) is missed.
+    stays open, so nothing updated after `now` (or on a clock ahead of ours) is missed. The
+    count is also the total that progress lines measure against.
     """
     client = http.rest_client(site.api_base_url, site.auth)
-    parts = parts_for(
-        approximate_count(client, window.where(site.config.issues.jql)), SEARCH_PAGE_SIZE, max_parts
-    )
+    expected = approximate_count(client, window.where(site.config.issues.jql))
+    parts = parts_for(expected, SEARCH_PAGE_SIZE, max_parts)
     if now_ms is not None:
-        return sweep_windows(window.field, window.start_ms, now_ms, parts)
-    return split(window, parts)
+        return WindowPlan(sweep_windows(window.field, window.start_ms, now_ms, parts), expected)
+    return WindowPlan(split(window, parts), expected)
 
 
 def issue_ids(client: RESTClient, jql: str) -> Iterator[str]:
@@ -280,22 +288,36 @@ def worker_task(
 
 
 def fetch_issue_pages(
-    http: JiraHttp, site: SiteRuntime, windows: list[Window], *, now_ms: int | None = None
+    http: JiraHttp,
+    site: SiteRuntime,
+    windows: list[Window],
+    *,
+    now_ms: int | None = None,
+    what: str | None = None,
+    expected: int | None = None,
 ) -> Iterator[IssuePage]:
     """Pages of every window, `http.concurrency` workers, pages in arrival order.
 
     Workers take windows from a scheduler that splits a busy window for an idle worker, so an
-    uneven spread of issues over time still keeps every worker busy.
+    uneven spread of issues over time still keeps every worker busy. Progress against `expected`
+    (Jira's approximate count) is logged every few seconds as `what`.
     """
     synced_at = datetime.now(UTC).isoformat()
     scheduler = WindowScheduler(windows, now_ms or epoch_ms(datetime.now(UTC)))
     workers = http.config.concurrency
     tasks = [worker_task(http, site, scheduler, synced_at) for _ in range(workers)]
     fetched = 0
-    try:
-        for page in batched(stream_tasks(tasks, workers=workers)):
-            fetched += page.issues.num_rows
-            yield page
-    finally:
-        if fetched >= RELEASE_AFTER_ISSUES:
-            release_memory()
+    with Progress(what or f"issues of {site.label}", total=expected) as progress:
+
+        def counted(pages: Iterable[IssuePage]) -> Iterator[IssuePage]:
+            for page in pages:
+                progress.add(page.issues.num_rows, changelog_items=page.changelog.num_rows, pages=1)
+                yield page
+
+        try:
+            for page in batched(counted(stream_tasks(tasks, workers=workers))):
+                fetched += page.issues.num_rows
+                yield page
+        finally:
+            if fetched >= RELEASE_AFTER_ISSUES:
+                release_memory()

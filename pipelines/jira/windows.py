@@ -41,6 +41,11 @@ class Window:
     def jql(self, scope: str | None = None) -> str:
         return f"{self.where(scope)} ORDER BY {self.field} ASC"
 
+    def label(self) -> str:
+        """The range for people, in UTC: `2021-01-01 00:00 .. 2021-04-01 00:00` (`.. now` when open)."""
+        end = "now" if self.end_ms is None else f"{from_epoch_ms(self.end_ms):%Y-%m-%d %H:%M}"
+        return f"{from_epoch_ms(self.start_ms):%Y-%m-%d %H:%M} .. {end} UTC"
+
 
 def split(window: Window, parts: int, min_span_ms: int = MIN_SPLIT_MS) -> list[Window]:
     """Up to `parts` equal sub-windows of at least `min_span_ms`; an open end stays open."""

@@ -20,6 +20,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from pipelines.jira.client import JiraHttp
 from pipelines.jira.runtime import SiteRuntime
 from pipelines.jira.tables import from_rows
+from pipelines.progress import Progress
 
 UPDATED = "/rest/api/3/worklog/updated"
 DELETED = "/rest/api/3/worklog/deleted"
@@ -60,21 +61,24 @@ def fetch_worklog_pages(
 ) -> Iterator[WorklogPage]:
     """Worklogs changed after `since_updated`, then tombstones of those deleted after `since_deleted`."""
     client = http.rest_client(site.api_base_url, site.auth)
-    for changed, until in changed_pages(http, client, UPDATED, since_updated):
-        ids = [worklog_id for worklog_id, _ in changed]
-        rows: list[dict[str, Any]] = []
-        for start in range(0, len(ids), LIST_MAX):
-            worklogs = http.post_json(client, LIST, {"ids": ids[start : start + LIST_MAX]})
-            rows += [worklog_row(site.cloud_id, w) for w in worklogs or ()]
-        yield WorklogPage(from_rows("worklogs", rows), "updated", until)
-    for deleted, until in changed_pages(http, client, DELETED, since_deleted):
-        # A tombstone carries its deletion time as `updated`: in a load that also has the worklog's
-        # last edit, the newer row (the deletion) wins the merge.
-        tombstones = [
-            {"cloud_id": site.cloud_id, "id": str(i), "updated": at_ms, "deleted": True}
-            for i, at_ms in deleted
-        ]
-        yield WorklogPage(from_rows("worklogs", tombstones), "deleted", until)
+    with Progress(f"worklogs of {site.label}", unit="worklogs") as progress:
+        for changed, until in changed_pages(http, client, UPDATED, since_updated):
+            ids = [worklog_id for worklog_id, _ in changed]
+            rows: list[dict[str, Any]] = []
+            for start in range(0, len(ids), LIST_MAX):
+                worklogs = http.post_json(client, LIST, {"ids": ids[start : start + LIST_MAX]})
+                rows += [worklog_row(site.cloud_id, w) for w in worklogs or ()]
+            progress.add(len(rows), pages=1)
+            yield WorklogPage(from_rows("worklogs", rows), "updated", until)
+        for deleted, until in changed_pages(http, client, DELETED, since_deleted):
+            # A tombstone carries its deletion time as `updated`: in a load that also has the
+            # worklog's last edit, the newer row (the deletion) wins the merge.
+            tombstones = [
+                {"cloud_id": site.cloud_id, "id": str(i), "updated": at_ms, "deleted": True}
+                for i, at_ms in deleted
+            ]
+            progress.add(0, deletions=len(tombstones))
+            yield WorklogPage(from_rows("worklogs", tombstones), "deleted", until)
 
 
 def worklog_row(cloud_id: str, worklog: dict[str, Any]) -> dict[str, Any]:

@@ -158,7 +158,9 @@ def duplicate_keys(warehouse: Path) -> dict[str, int]:
     return found
 
 
-def _raw_run(sync_file: Path, environ: dict[str, str], partitioned: bool) -> dg.ExecuteInProcessResult:
+def _raw_run(
+    sync_file: Path, environ: dict[str, str], partitioned: bool, instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
     config = load_sync_config(sync_file)
     assets = raw.build_definitions(config).assets
     resources = {
@@ -181,7 +183,7 @@ def _raw_run(sync_file: Path, environ: dict[str, str], partitioned: bool) -> dg.
         selection=[key for a in chosen for key in a.keys],
         tags=tags,
         run_config=QUIET,
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )
 
@@ -193,9 +195,11 @@ def materialize_unpartitioned(sync_file: Path, environ: dict[str, str]) -> dg.Ex
     return _raw_run(sync_file, environ, partitioned=False)
 
 
-def materialize_issue_months(sync_file: Path, environ: dict[str, str]) -> dg.ExecuteInProcessResult:
+def materialize_issue_months(
+    sync_file: Path, environ: dict[str, str], instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
     """`jira_raw/issues` + `issue_changelog` over every month as one range run (the backfill)."""
-    return _raw_run(sync_file, environ, partitioned=True)
+    return _raw_run(sync_file, environ, partitioned=True, instance=instance)
 
 
 def issue_table_checks(warehouse: Path, demo: ConnectedDemo) -> list[TableCheck]:

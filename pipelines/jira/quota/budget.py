@@ -50,6 +50,11 @@ def utc(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def said_utc(moment: float) -> str:
+    """A moment as people read it in a log line: `2026-03-26 16:00:00 UTC`."""
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def app_key(client_id: str) -> str:
     """A stable, non-reversible name for an OAuth app (its pools are the app's, across deployments)."""
     return hashlib.sha256(client_id.encode()).hexdigest()[:12]
@@ -126,7 +131,7 @@ class WaitAnnouncer:
             self._open[key] = (until, previous[1] if previous else self.clock())
         self.log.log(
             level,
-            f"{message} waits {seconds:.0f} s, until {utc(until)} UTC: {facts['why']}",
+            f"{message} waits {seconds:.0f} s, until {said_utc(until)}: {facts['why']}",
             extra={
                 "jira_quota": {"event": "wait", "seconds": round(seconds, 1), "until": utc(until), **facts}
             },
@@ -161,7 +166,7 @@ def explain(decision: Decision, row: PoolRow, tenant: str) -> str:
         left = max(decision.limit - decision.spent, 0)
         return (
             f"the {pool}) has {_points(left)} left, fewer than the next request may cost "
-            f"({_points(decision.cost)}); it resets at {utc(row.window_end)}"
+            f"({_points(decision.cost)}); it resets at {said_utc(row.window_end)}"
         )
     if decision.kind == "reserve":
         return (

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from pipelines.jira.quota.budget import utc
+from pipelines.jira.quota.budget import said_utc
 from pipelines.jira.quota.headers import BURST_POLICY, RateLimitHeaders
 
 logger = logging.getLogger("pipelines.jira.quota")
@@ -79,7 +79,7 @@ class EndpointPacer:
                 announced = True
                 logger.info(
                     f"burst: {key[2]} {key[1]} on {key[0]} waits {delay:.0f} s, until "
-                    f"{utc(time.time() + delay)} UTC: Jira refused it with 429 jira-burst-based; "
+                    f"{said_utc(time.time() + delay)}: Jira refused it with 429 jira-burst-based; "
                     "other endpoints go on",
                     extra={
                         "jira_quota": {"event": "wait", "kind": "burst", "endpoint": key[1], "seconds": delay}
@@ -102,7 +102,7 @@ class EndpointPacer:
             pace.next_at = max(pace.next_at, self.clock() + wait)
             interval = pace.interval
         logger.info(
-            f"burst: {key[2]} {key[1]} on {key[0]} waits {wait:.0f} s, until {utc(time.time() + wait)} UTC: "
+            f"burst: {key[2]} {key[1]} on {key[0]} waits {wait:.0f} s, until {said_utc(time.time() + wait)}: "
             f"Jira answered 429 jira-burst-based; this endpoint then keeps to {1 / interval:.0f} requests/s, "
             "other endpoints go on",
             extra={"jira_quota": {"event": "wait", "kind": "burst", "endpoint": key[1], "seconds": wait}},
