@@ -101,6 +101,15 @@ def make_run_path(root: Path, template: Path, environ: dict[str, str]) -> dict:
     }
 
 
+def _is_run_worker(process: psutil.Process) -> bool:
+    """A run worker: spawned (`spawn_main`) by the default launcher, or forked from the preloaded
+    launcher's forkserver (assets/run_launcher.py), whose command line it then shares."""
+    if "spawn_main" in " ".join(process.cmdline()):
+        return True
+    parent = process.parent()
+    return parent is not None and "forkserver" in " ".join(parent.cmdline())
+
+
 class ProcessCpu:
     """CPU seconds of the UI path's processes (webserver, daemon, code servers, run workers),
     sampled every 0.1 s while they live; run workers are the spawned children of code servers."""
@@ -122,7 +131,7 @@ class ProcessCpu:
                     continue
                 for process in family:
                     try:
-                        worker = "spawn_main" in " ".join(process.cmdline())
+                        worker = _is_run_worker(process)
                         self.seen[process.pid] = (worker, sum(process.cpu_times()[:2]))
                     except psutil.Error:
                         continue
@@ -208,7 +217,16 @@ def ui_path(root: Path, template: Path, environ: dict[str, str], port: int) -> d
                 time.sleep(0.05)
             timings[step.job_name] = round(time.monotonic() - clicked, 2)
             if run.status != dg.DagsterRunStatus.SUCCESS:
-                raise SystemExit(f"UI path: {step.job_name} ended {run.status.value}; see run {run_id}")
+                errors = [
+                    entry.dagster_event.event_specific_data.error.to_string()
+                    for entry in instance.all_logs(run_id)
+                    if entry.dagster_event is not None
+                    and entry.dagster_event.is_failure
+                    and getattr(entry.dagster_event.event_specific_data, "error", None) is not None
+                ]
+                raise SystemExit(
+                    f"UI path: {step.job_name} ended {run.status.value} (run {run_id}):\n" + "\n".join(errors)
+                )
         total = time.monotonic() - started
         workers, everything = cpu.totals()
     return {
