@@ -46,6 +46,7 @@ def endpoint_key(method: str, url: str) -> tuple[str, str, str]:
 class _Pace:
     interval: float = 0.0  # seconds between requests
     next_at: float = 0.0  # monotonic
+    announced_until: float = 0.0  # the pause already said in the log (one line per pause, not per worker)
 
 
 class EndpointPacer:
@@ -75,7 +76,10 @@ class EndpointPacer:
                     pace.next_at = now + pace.interval
                     return
                 delay = pace.next_at - now
-            if delay >= 1.0 and not announced:
+                say = delay >= 1.0 and not announced and pace.announced_until < pace.next_at
+                if say:
+                    pace.announced_until = pace.next_at
+            if say:
                 announced = True
                 logger.info(
                     f"burst: {key[2]} {key[1]} on {key[0]} waits {delay:.0f} s, until "
@@ -100,6 +104,7 @@ class EndpointPacer:
             else:
                 pace.interval = max(pace.interval * 2, FIRST_SLOWDOWN_INTERVAL)
             pace.next_at = max(pace.next_at, self.clock() + wait)
+            pace.announced_until = pace.next_at  # said below; waiting workers need not repeat it
             interval = pace.interval
         logger.info(
             f"burst: {key[2]} {key[1]} on {key[0]} waits {wait:.0f} s, until {said_utc(time.time() + wait)}: "

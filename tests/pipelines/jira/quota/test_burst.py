@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from requests.structures import CaseInsensitiveDict
 
@@ -68,3 +69,17 @@ def test_without_the_buckets_rate_the_pace_halves() -> None:
     pacer.refused(key, refusal())  # no Retry-After: one second
     pacer.refused(key, refusal())
     assert pacer._paces[key].interval == 0.04 and pacer.refusals == 2
+
+
+def test_a_pause_is_said_once_not_once_per_waiting_worker(caplog) -> None:
+    pacer = EndpointPacer()  # the real clock: eight worker threads wait out one 2 s pause together
+    search = endpoint_key("POST", "https://x/rest/api/3/search/jql")
+    with caplog.at_level(logging.INFO, logger="pipelines.jira.quota"):
+        pacer.refused(search, refusal(**{"Retry-After": "2"}))
+        workers = [threading.Thread(target=pacer.wait, args=(search,)) for _ in range(8)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(10)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and "waits 2 s, until" in lines[0] and " UTC: Jira answered 429" in lines[0], lines
