@@ -18,6 +18,7 @@ SUBCOMMAND_MODULES = {
     "config": "jira_sync.config_check",
     "webhooks": "jira_sync.webhooks_cli",
     "sql": "jira_sync.sql_shell",
+    "plan": "jira_sync.plan_cli",
 }
 
 

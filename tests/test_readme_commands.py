@@ -45,6 +45,7 @@ EXERCISED = {
     ".venv/bin/jira-sync sql --mode csv -f my_query.sql > out.csv": "tests/jira_sync/test_sql_shell.py::test_a_file_and_a_pipe",
     '.venv/bin/jira-sync sql -c "FROM snapshot_info LIMIT 5"': "tests/jira_sync/test_sql_shell.py::test_a_query_runs_read_only_in_utc",
     "jira-sync config check": "tests/jira_sync/test_cli.py::test_config_check_reports_the_missing_environment_then_passes",
+    "jira-sync plan backfill --from 2021-01": "tests/pipelines/jira/test_plan.py::test_the_command_prints_the_plan_and_names_bad_months",
     "jira-sync connect --tenant acme": "tests/jira_sync/test_cli.py::test_connect_listens_only_on_a_loopback_callback",
     "jira-sync webhooks create": "tests/jira_sync/test_webhooks_cli.py::test_lifecycle_from_the_command_line",
     "jira-sync webhooks quarantined": "tests/assets/webhooks/test_webhook_ingest.py::test_poison_deliveries_are_quarantined_and_the_deliveries_around_them_apply",
