@@ -126,6 +126,11 @@ def http_metadata(stats: HttpStats) -> dict[str, Any]:
         "http_retries": dg.MetadataValue.int(counts["retries"]),
         "http_throttled": dg.MetadataValue.int(counts["throttled"]),
         "http_by_status": dg.MetadataValue.json(counts["by_status"]),
+        **(
+            {"http_quota_points": dg.MetadataValue.int(int(counts["quota"]["points"]))}
+            if "quota" in counts
+            else {}
+        ),
     }
 
 
