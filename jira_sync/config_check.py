@@ -67,8 +67,9 @@ def summary(config: SyncConfig, job_assets: dict[str, int]) -> str:
         lines.append(f"  tenant {tenant.id}: {len(tenant.sites)} site(s)")
         for site in tenant.sites:
             where = site.url or f"cloud id {site.cloud_id}"
+            backfill = f" (backfill: {site.auth.backfill_method})" if site.auth.backfill_method else ""
             lines.append(
-                f"    site {site.name}: {where}; auth {site.auth.method}; teams {site.team_sync.method}; "
+                f"    site {site.name}: {where}; auth {site.auth.method}{backfill}; teams {site.team_sync.method}; "
                 f"entities {', '.join(site.entities)}; webhook {'on' if site.webhook.enabled else 'off'}"
             )
     lines.append(f"  jobs: {len(config.jobs)}")

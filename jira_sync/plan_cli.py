@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if end <= start:
         print(f"error: --to {args.end:%Y-%m} is before --from {start:%Y-%m}", file=sys.stderr)
         return 2
-    resolved = resolve_sites(config, os.environ)
+    resolved = resolve_sites(config, os.environ, purpose="backfill")
     sites = [
         s
         for s in resolved.sites

@@ -350,7 +350,7 @@ class SyncConfig(StrictModel):
         for t_index, tenant in enumerate(self.tenants):
             for s_index, site in enumerate(tenant.sites):
                 prefix = f"tenants[{t_index}].sites[{s_index}]"
-                if site.auth.method == "api_token":
+                if site.auth.uses_api_token:
                     needed.append((site.auth.email_env or "", f"{prefix}.auth.email_env"))
                     needed.append((site.auth.api_token_env or "", f"{prefix}.auth.api_token_env"))
                 if site.webhook.admin_email_env and site.admin_webhook_credentials:

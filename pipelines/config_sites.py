@@ -24,19 +24,36 @@ from pipelines.webhook_jql import validate_webhook_jql
 
 
 class SiteAuth(StrictModel):
-    """How a site's REST API is called: the tenant's OAuth token store, or email + API token."""
+    """How a site's REST API is called: the tenant's OAuth token store, or email + API token.
+
+    `backfill_method: api_token` keeps OAuth for everything else but imports history (the issues
+    backfill, `jira_raw/issues`) with the API token: that traffic is not charged points of the
+    OAuth app's quota, which every tenant shares (docs/quota.md has the trade-offs).
+    """
 
     method: Literal["oauth", "api_token"] = "oauth"
+    backfill_method: Literal["oauth", "api_token"] | None = None
     email_env: EnvName = None
     api_token_env: EnvName = None
 
+    def method_for(self, purpose: str) -> str:
+        """The auth method of a run's purpose (`backfill`, `sync`, ...)."""
+        if purpose == "backfill" and self.backfill_method is not None:
+            return self.backfill_method
+        return self.method
+
+    @property
+    def uses_api_token(self) -> bool:
+        return "api_token" in (self.method, self.backfill_method)
+
     @model_validator(mode="after")
     def _api_token_vars(self) -> SiteAuth:
-        if self.method == "api_token":
+        if self.uses_api_token:
             missing = [k for k in ("email_env", "api_token_env") if getattr(self, k) is None]
             if missing:
+                which = "method" if self.method == "api_token" else "backfill_method"
                 raise ValueError(
-                    f"method api_token needs {' and '.join(missing)}: the names of the variables holding the "
+                    f"{which} api_token needs {' and '.join(missing)}: the names of the variables holding the "
                     "Atlassian account email and its API token (e.g. email_env: JIRA_EMAIL, "
                     "api_token_env: JIRA_API_TOKEN)"
                 )

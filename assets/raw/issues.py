@@ -44,7 +44,7 @@ def build_issue_assets(config: SyncConfig) -> dg.AssetsDefinition:
     ):
         window = context.partition_time_window  # range-aware: [first month start, last month end)
         context.log.info(f"issues created in [{window.start.isoformat()}, {window.end.isoformat()})")
-        step = open_sites(context, sync_config, jira_secrets)
+        step = open_sites(context, sync_config, jira_secrets, purpose="backfill")
         pipeline = step.pipeline(ISSUES_PIPELINE)
         source = jira_issues(
             step.resolved.sites,

@@ -36,12 +36,17 @@ class StepSites:
 
 
 def open_sites(
-    context: dg.AssetExecutionContext, sync_config: SyncConfigResource, jira_secrets: JiraSecretsResource
+    context: dg.AssetExecutionContext | dg.OpExecutionContext,
+    sync_config: SyncConfigResource,
+    jira_secrets: JiraSecretsResource,
+    *,
+    purpose: str = "sync",
 ) -> StepSites:
+    """The step's sites, each with the auth of its `purpose` (`backfill`: `auth.backfill_method`)."""
     config = sync_config.load()
     environ = jira_secrets.environ()
     config.check_environment(environ=environ)
-    resolved = resolve_sites(config, environ)
+    resolved = resolve_sites(config, environ, purpose=purpose)
     for line in resolved.failures.lines():
         context.log.warning(f"skipping {line}")
     names = ", ".join(site.name for site in resolved.sites) or "none"

@@ -71,7 +71,7 @@ def plan_site(http: JiraHttp, site: SiteRuntime, window: Window) -> SitePlan:
     )
     return SitePlan(
         label=site.label,
-        auth_method=site.config.auth.method,
+        auth_method=site.config.auth.method_for("backfill"),
         issues=issues,
         truncated_share=share,
         search_requests=search_requests,
@@ -118,7 +118,7 @@ class BackfillPlan:
             "less quota.reserve_share kept for sweeps and webhook refreshes of every tenant)"
         )
         out.append(
-            f"  API token (auth.method: api_token): 0 points; {requests:,} requests take at least "
+            f"  API token (auth.backfill_method: api_token): 0 points; {requests:,} requests take at least "
             f"{self.request_hours(requests) * 60:.1f} min at http.max_requests_per_second "
             f"{self.requests_per_second:g} (Jira's burst limits apply)"
         )

@@ -209,8 +209,13 @@ def _tenant_info_cloud_id(url: str) -> str:
         ) from None
 
 
-def resolve_sites(config: SyncConfig, environ: Mapping[str, str] | None = None) -> ResolvedSites:
-    """Every configured site as a SiteRuntime; unusable ones go to `failures` instead."""
+def resolve_sites(
+    config: SyncConfig, environ: Mapping[str, str] | None = None, *, purpose: str = "sync"
+) -> ResolvedSites:
+    """Every configured site as a SiteRuntime; unusable ones go to `failures` instead.
+
+    `purpose` picks each site's auth (`auth.backfill_method` for `backfill`).
+    """
     environ = os.environ if environ is None else environ
     failures = SiteFailures()
     sites: list[SiteRuntime] = []
@@ -222,7 +227,7 @@ def resolve_sites(config: SyncConfig, environ: Mapping[str, str] | None = None) 
             prefix = f"tenants[{t_index}].sites[{s_index}]"
             label = f"site {site.name} (tenant {tenant.id})"
             try:
-                if site.auth.method == "oauth":
+                if site.auth.method_for(purpose) == "oauth":
                     client = client or oauth_client(config, environ)
                     runtime = _resolve_oauth_site(config, tenant.id, site, store, client)
                 else:

@@ -15,6 +15,7 @@ from pipelines.destination import make_pipeline
 from pipelines.jira import JiraHttp, jira_issues
 from pipelines.jira.plan import plan_backfill
 from pipelines.jira.quota import open_budget
+from pipelines.jira.runtime import resolve_sites
 from pipelines.jira.windows import Window, epoch_ms
 from tests.pipelines.jira.simkit import connect
 from tests.pipelines.jira.test_jira_sync_sim import ALL_TIME
@@ -70,7 +71,37 @@ def test_the_command_prints_the_plan_and_names_bad_months(
     assert "backfill of issues created 2021-01-01 00:00 .. " in out
     assert "site acme (tenant acme) (oauth): about " in out and "points if charged" in out
     assert "OAuth: " in out and " h at 90% of 65,000 points/h" in out
-    assert "API token (auth.method: api_token): 0 points;" in out
+    assert "API token (auth.backfill_method: api_token): 0 points;" in out
     with pytest.raises(SystemExit):
         jira_sync(["plan", "backfill", "--config", path, "--from", "2021-13"])
     assert "'2021-13' is not a month: write YYYY-MM" in capsys.readouterr().err
+
+
+def test_with_backfill_method_api_token_the_history_costs_no_points(
+    sim: SimulatorProcess, tmp_path: Path
+) -> None:
+    """OAuth for everything else, the API token for the backfill: planned at 0 points, loaded equal
+    to truth, and the simulator's quota ledger charged the OAuth app nothing for it."""
+    token_auth = {"auth": {"method": "oauth", "backfill_method": "api_token", "email_env": "JIRA_TEAMS_EMAIL",
+                           "api_token_env": "JIRA_TEAMS_API_TOKEN"}}  # fmt: skip
+    connected = connect(sim, tmp_path, sites={"acme": token_auth})
+    backfill = resolve_sites(connected.config, connected.environ, purpose="backfill")
+    acme = [s for s in backfill.sites if s.name == "acme"]
+    assert type(acme[0].auth).__name__ == "ApiTokenBasicAuth"
+    assert type(connected.resolve().sites[0].auth).__name__ == "TokenStoreBearerAuth"  # the rest stays OAuth
+    window = Window("created", epoch_ms(ALL_TIME[0]), epoch_ms(ALL_TIME[1]))
+    plan = plan_backfill(JiraHttp(connected.config.http), acme, window, connected.config)
+    assert plan.sites[0].auth_method == "api_token" and plan.oauth_points == 0 and plan.sites[0].issues > 0
+
+    sim.admin("POST", "quota/reset")
+    budget = open_budget(
+        connected.config, connected.environ, "backfill", [(s.cloud_id, s.tenant_id) for s in acme]
+    )
+    http = JiraHttp(connected.config.http, budget=budget)
+    pipeline = make_pipeline("issues", connected.config, pipelines_dir=tmp_path / "dlt")
+    pipeline.run(jira_issues(acme, backfill.failures, *ALL_TIME, http=http)).raise_on_failed_jobs()
+    backfill.failures.raise_if_any()
+    truth = sim.truth()["sites"][sim.cloud_ids["acme"]]
+    assert {r[0] for r in connected.query("SELECT id FROM jira_raw.issues")} == set(truth["issues"]["ids"])
+    charged = sum(w["by_site"].get(sim.cloud_ids["acme"], 0) for w in sim.admin("GET", "quota")["windows"])
+    assert charged == 0 and http.stats.as_dict()["quota"]["points"] == 0
