@@ -147,6 +147,9 @@ def demo_sync_file(
         # The simulator is not rate limited unless asked; stay well under Atlassian's burst limit.
         "http": {"max_requests_per_second": 200, "concurrency": 4, "max_attempts": 10, "timeout_seconds": 60},
         "sync": {"history_start": history_start.isoformat(), "incremental_overlap_minutes": 10},
+        # The simulator charges no points unless started with --rate-limit points=N (its headers
+        # then correct this at the first answer): an app quota no demo world exhausts.
+        "quota": {"points_per_hour": 10_000_000},
         "webhooks": {"receiver_url": options.receiver_url, "inbox": str(demo_dir / "inbox.sqlite")},
         "jobs": jobs,
         "tenants": [

@@ -41,7 +41,7 @@ def estimate_backfill(
     sync_config: SyncConfigResource,
     jira_secrets: JiraSecretsResource,
 ) -> None:
-    step = open_sites(context, sync_config, jira_secrets, purpose="backfill")
+    step = open_sites(context, sync_config, jira_secrets, purpose="plan")
     start = _month(config.from_month, "from_month") if config.from_month else step.config.sync.history_start
     last = _month(config.to_month, "to_month") if config.to_month else datetime.now(UTC).date()
     end = date(last.year + last.month // 12, last.month % 12 + 1, 1)

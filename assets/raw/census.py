@@ -36,7 +36,7 @@ def build_census_assets(config: SyncConfig) -> dg.AssetsDefinition:
     def jira_issue_census_assets(
         context: AssetExecutionContext, sync_config: SyncConfigResource, jira_secrets: JiraSecretsResource
     ):
-        step = open_sites(context, sync_config, jira_secrets)
+        step = open_sites(context, sync_config, jira_secrets, purpose="census")
         pipeline = step.pipeline(CENSUS_PIPELINE)
         pipeline.drop()
         known = warehouse_issues(pipeline)

@@ -34,7 +34,7 @@ def build_reference_assets(config: SyncConfig) -> list[dg.AssetsDefinition]:
         sync_config: SyncConfigResource,
         jira_secrets: JiraSecretsResource,
     ):
-        step = open_sites(context, sync_config, jira_secrets)
+        step = open_sites(context, sync_config, jira_secrets, purpose="reference")
         pipeline = step.pipeline(REFERENCE_PIPELINE)
         source = jira_reference(step.resolved.sites, step.resolved.failures, http=step.http)
         events = dlt.run(context=context, dlt_source=source.with_resources(*tables), dlt_pipeline=pipeline)
@@ -58,7 +58,7 @@ def build_reference_assets(config: SyncConfig) -> list[dg.AssetsDefinition]:
         sync_config: SyncConfigResource,
         jira_secrets: JiraSecretsResource,
     ):
-        step = open_sites(context, sync_config, jira_secrets)
+        step = open_sites(context, sync_config, jira_secrets, purpose="reference")
         pipeline = step.pipeline(TEAMS_PIPELINE)
         source = jira_teams(step.resolved.teams, step.resolved.failures, http=step.http)
         events = dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline)

@@ -12,6 +12,7 @@ from assets.resources import JiraSecretsResource, SyncConfigResource
 from pipelines.config import SyncConfig
 from pipelines.destination import DEFAULT_PIPELINES_DIR, make_pipeline
 from pipelines.jira.client import JiraHttp
+from pipelines.jira.quota import open_budget
 from pipelines.jira.runtime import ResolvedSites, resolve_sites
 
 
@@ -47,11 +48,16 @@ def open_sites(
     environ = jira_secrets.environ()
     config.check_environment(environ=environ)
     resolved = resolve_sites(config, environ, purpose=purpose)
+    # Every OAuth request of the step draws on the app's points budget, shared by every run and
+    # process of the deployment (quota.store); a backfill pauses at it and sweeps keep a reserve.
+    budget = open_budget(config, environ, purpose, [(s.cloud_id, s.tenant_id) for s in resolved.sites])
     for line in resolved.failures.lines():
         context.log.warning(f"skipping {line}")
     names = ", ".join(site.name for site in resolved.sites) or "none"
     context.log.info(f"syncing sites: {names}")
-    return StepSites(config=config, resolved=resolved, http=JiraHttp(config.http), environ=environ)
+    return StepSites(
+        config=config, resolved=resolved, http=JiraHttp(config.http, budget=budget), environ=environ
+    )
 
 
 def pipelines_dir(config: SyncConfig) -> Path:

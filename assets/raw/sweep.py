@@ -34,7 +34,7 @@ def build_sweep_asset(config: SyncConfig) -> dg.AssetsDefinition:
     def issue_updates(
         context: AssetExecutionContext, sync_config: SyncConfigResource, jira_secrets: JiraSecretsResource
     ):
-        step = open_sites(context, sync_config, jira_secrets)
+        step = open_sites(context, sync_config, jira_secrets, purpose="sweep")
         pipeline = step.pipeline(SWEEP_PIPELINE)
         pipeline.drop()  # local state may be stale: restore the watermarks from the warehouse
         seeds = latest_updated(pipeline, "issues")

@@ -30,7 +30,7 @@ def build_worklog_asset(config: SyncConfig) -> dg.AssetsDefinition:
     def worklogs(
         context: AssetExecutionContext, sync_config: SyncConfigResource, jira_secrets: JiraSecretsResource
     ):
-        step = open_sites(context, sync_config, jira_secrets)
+        step = open_sites(context, sync_config, jira_secrets, purpose="sweep")
         pipeline = step.pipeline(WORKLOGS_PIPELINE)
         pipeline.drop()  # local state may be stale: restore the watermarks from the warehouse
         seeds = latest_updated(pipeline, "worklogs")

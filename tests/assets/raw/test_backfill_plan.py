@@ -39,6 +39,9 @@ def test_the_plan_job_records_the_estimate_on_the_issues_asset(
     assert metadata["estimated_issues"].value == issues
     assert metadata["estimated_requests"].value > issues // 100
     assert metadata["estimated_oauth_points"].value > issues
-    assert metadata["estimated_oauth_hours"].value > 0
+    # The demo's app quota (quota.points_per_hour 10,000,000; 90 % of it for backfills)
+    assert metadata["estimated_oauth_hours"].value == round(
+        metadata["estimated_oauth_points"].value / 9_000_000, 2
+    )
     assert "site acme (tenant demo) (oauth): about " in metadata["estimate"].value
     assert metadata["estimate_window"].value.startswith("2021-01-01 00:00 .. ")
