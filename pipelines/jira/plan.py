@@ -60,11 +60,10 @@ def plan_site(http: JiraHttp, site: SiteRuntime, window: Window) -> SitePlan:
         max(windows, math.ceil(bulk_issues / CHANGELOG_BULK_MAX_ISSUES)) if bulk_issues else 0
     )
     # A worker that runs dry splits a busy window; the busy one reads on to the split point, and
-    # its last page returns issues past it that are dropped, yet charged (measured: about three
-    # quarters of a page per extra worker; tests/pipelines/jira/test_plan.py).
-    overfetched = (
-        round((min(http.config.concurrency, windows) - 1) * SEARCH_PAGE_SIZE * 0.75) if issues else 0
-    )
+    # its last page returns issues past it that are dropped, yet charged (measured: a quarter to
+    # three quarters of a page per extra worker, half on average; tests/pipelines/jira/test_plan.py,
+    # benchmarks/quota_backfill.py).
+    overfetched = round((min(http.config.concurrency, windows) - 1) * SEARCH_PAGE_SIZE * 0.5) if issues else 0
     planning_requests = 1  # the backfill's own approximate count
     points = (
         (search_requests + issues + overfetched) + (changelog_requests + bulk_issues) + planning_requests * 2
