@@ -111,6 +111,8 @@ class BackfillPlan:
                 f"{site.points:,} points if charged"
             )
         requests = sum(site.requests for site in self.sites)
+        seconds = self.request_hours(requests) * 3600
+        token_time = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
         out.append(
             f"  OAuth: {self.oauth_points:,} points of the app's quota = {self.oauth_hours:.1f} h at "
             f"{self.backfill_share:.0%} of {self.points_per_hour:,} points/h (quota.points_per_hour, "
@@ -118,7 +120,7 @@ class BackfillPlan:
         )
         out.append(
             f"  API token (auth.backfill_method: api_token): 0 points; {requests:,} requests take at least "
-            f"{self.request_hours(requests) * 60:.1f} min at http.max_requests_per_second "
+            f"{token_time} at http.max_requests_per_second "
             f"{self.requests_per_second:g} (Jira's burst limits apply)"
         )
         return out
