@@ -6,8 +6,8 @@ import argparse
 import os
 import warnings
 from datetime import UTC, datetime
-from pathlib import Path
 
+from jira_sync.arguments import add_sync_file_argument
 from jira_sync.automation_plan import automation_plan, describe
 from pipelines.config import SyncConfig, SyncConfigError, load_sync_config
 
@@ -19,12 +19,7 @@ def register(subparsers) -> None:
         "check",
         help="validate the sync file, its jobs and the environment; print tenants, sites, jobs and what runs when",
     )
-    check.add_argument(
-        "--file",
-        type=Path,
-        default=Path(os.environ.get("JIRA_SYNC_CONFIG", "jira_sync.yaml")),
-        help="sync file (default: $JIRA_SYNC_CONFIG or jira_sync.yaml)",
-    )
+    add_sync_file_argument(check, flag="--file")
     check.set_defaults(handler=run)
 
 

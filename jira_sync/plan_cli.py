@@ -6,9 +6,8 @@ import argparse
 import os
 import sys
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-from pipelines.config import SyncConfigError, load_sync_config
+from jira_sync.arguments import add_sync_file_argument, load_checked_sync_file
 from pipelines.jira.client import JiraHttp
 from pipelines.jira.plan import plan_backfill
 from pipelines.jira.runtime import resolve_sites
@@ -40,12 +39,7 @@ def register(subparsers) -> None:
     backfill.add_argument(
         "--to", dest="end", type=_month, help="last month created, YYYY-MM (default: this month)"
     )
-    backfill.add_argument(
-        "--config",
-        type=Path,
-        default=Path(os.environ.get("JIRA_SYNC_CONFIG", "jira_sync.yaml")),
-        help="sync file (default: $JIRA_SYNC_CONFIG or jira_sync.yaml)",
-    )
+    add_sync_file_argument(backfill)
     backfill.set_defaults(handler=run)
 
 
@@ -54,11 +48,8 @@ def _after(month: date) -> date:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_sync_config(args.config)
-        config.check_environment(os.environ)
-    except SyncConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    config = load_checked_sync_file(args.config)
+    if config is None:
         return 2
     start = args.start or config.sync.history_start.replace(day=1)
     end = _after(args.end or datetime.now(UTC).date().replace(day=1))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from jira_sync.arguments import add_sync_file_argument
 from pipelines.config import SyncConfigError, load_sync_config
 
 OUTPUT_MODES = ("box", "csv", "json", "jsonlines", "line", "list", "markdown", "table", "html")
@@ -53,12 +54,7 @@ def register(subparsers) -> None:
         type=Path,
         help="the DuckDB file to open (default: the sync file's warehouse.publish_path)",
     )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=Path(os.environ.get("JIRA_SYNC_CONFIG", "jira_sync.yaml")),
-        help="sync file naming the snapshot (default: $JIRA_SYNC_CONFIG or jira_sync.yaml)",
-    )
+    add_sync_file_argument(parser, what="sync file naming the snapshot")
     parser.set_defaults(handler=run)
 
 

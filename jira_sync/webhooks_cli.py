@@ -13,10 +13,9 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
 
 from jira_sync import quarantine_cli
-from pipelines.config import SyncConfigError, load_sync_config
+from jira_sync.arguments import add_sync_file_argument, load_checked_sync_file
 from pipelines.inbox import inbox_location
 from pipelines.webhooks.operations import SiteRegistration, record_for_receiver, run_action
 from pipelines.webhooks.sites import UnknownSite, open_webhook_sites
@@ -43,12 +42,7 @@ def register(subparsers) -> None:
         command = actions.add_parser(name, help=help_text, description=help_text)
         command.add_argument("--tenant", help="only this tenant's sites")
         command.add_argument("--site", help="only this site (its name in the sync file)")
-        command.add_argument(
-            "--config",
-            type=Path,
-            default=Path(os.environ.get("JIRA_SYNC_CONFIG", "jira_sync.yaml")),
-            help="sync file (default: $JIRA_SYNC_CONFIG or jira_sync.yaml)",
-        )
+        add_sync_file_argument(command)
         if name == "create":
             command.add_argument(
                 "--replace-url",
@@ -67,11 +61,8 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     action = COMMANDS[args.webhooks_command][0]
-    try:
-        config = load_sync_config(args.config)
-        config.check_environment(os.environ)
-    except SyncConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    config = load_checked_sync_file(args.config)
+    if config is None:
         return 2
     replace = bool(getattr(args, "replace_url", False) or getattr(args, "all_urls", False))
     refresh_before = timedelta(days=config.webhooks.refresh_before_days)

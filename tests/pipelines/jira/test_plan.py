@@ -27,6 +27,19 @@ def sim() -> Iterator[SimulatorProcess]:
         yield running
 
 
+def budgeted_backfill(sim, connected, sites, failures, tmp_path: Path) -> JiraHttp:
+    """The backfill of `sites` on the shared budget, after the simulator's ledger was cleared."""
+    sim.admin("POST", "quota/reset")
+    budget = open_budget(
+        connected.config, connected.environ, "backfill", [(s.cloud_id, s.tenant_id) for s in sites]
+    )
+    http = JiraHttp(connected.config.http, budget=budget)
+    pipeline = make_pipeline("issues", connected.config, pipelines_dir=tmp_path / "dlt")
+    pipeline.run(jira_issues(sites, failures, *ALL_TIME, http=http)).raise_on_failed_jobs()
+    failures.raise_if_any()
+    return http
+
+
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_the_estimate_is_within_ten_percent_of_what_jira_charges(
     sim: SimulatorProcess, tmp_path: Path, concurrency: int
@@ -41,14 +54,7 @@ def test_the_estimate_is_within_ten_percent_of_what_jira_charges(
     assert plan.sites[0].issues == len(truth["issues"]["ids"])
     assert 0 < plan.sites[0].truncated_share < 1  # the world has issues with long histories
 
-    sim.admin("POST", "quota/reset")
-    budget = open_budget(
-        connected.config, connected.environ, "backfill", [(s.cloud_id, s.tenant_id) for s in acme]
-    )
-    http = JiraHttp(connected.config.http, budget=budget)
-    pipeline = make_pipeline("issues", connected.config, pipelines_dir=tmp_path / "dlt")
-    pipeline.run(jira_issues(acme, resolved.failures, *ALL_TIME, http=http)).raise_on_failed_jobs()
-    resolved.failures.raise_if_any()
+    http = budgeted_backfill(sim, connected, acme, resolved.failures, tmp_path)
     charged = sum(w["by_site"].get(sim.cloud_ids["acme"], 0) for w in sim.admin("GET", "quota")["windows"])
     requests = http.stats.as_dict()["requests"]
     print(
@@ -93,14 +99,7 @@ def test_with_backfill_method_api_token_the_history_costs_no_points(
     plan = plan_backfill(JiraHttp(connected.config.http), acme, window, connected.config)
     assert plan.sites[0].auth_method == "api_token" and plan.oauth_points == 0 and plan.sites[0].issues > 0
 
-    sim.admin("POST", "quota/reset")
-    budget = open_budget(
-        connected.config, connected.environ, "backfill", [(s.cloud_id, s.tenant_id) for s in acme]
-    )
-    http = JiraHttp(connected.config.http, budget=budget)
-    pipeline = make_pipeline("issues", connected.config, pipelines_dir=tmp_path / "dlt")
-    pipeline.run(jira_issues(acme, backfill.failures, *ALL_TIME, http=http)).raise_on_failed_jobs()
-    backfill.failures.raise_if_any()
+    http = budgeted_backfill(sim, connected, acme, backfill.failures, tmp_path)
     truth = sim.truth()["sites"][sim.cloud_ids["acme"]]
     assert {r[0] for r in connected.query("SELECT id FROM jira_raw.issues")} == set(truth["issues"]["ids"])
     charged = sum(w["by_site"].get(sim.cloud_ids["acme"], 0) for w in sim.admin("GET", "quota")["windows"])
