@@ -10,12 +10,10 @@ from pathlib import Path
 from pipelines.config import SyncConfig, SyncConfigError, load_sync_config
 
 
-def add_sync_file_argument(
-    parser: argparse.ArgumentParser, *, flag: str = "--config", what: str = "sync file"
-) -> None:
-    """`--config` (or `flag`): the sync file, by default $JIRA_SYNC_CONFIG or ./jira_sync.yaml."""
+def add_sync_file_argument(parser: argparse.ArgumentParser, *flags: str, what: str = "sync file") -> None:
+    """`--config` (or `flags`): the sync file, by default $JIRA_SYNC_CONFIG or ./jira_sync.yaml."""
     parser.add_argument(
-        flag,
+        *(flags or ("--config",)),
         type=Path,
         default=Path(os.environ.get("JIRA_SYNC_CONFIG", "jira_sync.yaml")),
         help=f"{what} (default: $JIRA_SYNC_CONFIG or jira_sync.yaml)",

@@ -19,7 +19,7 @@ def register(subparsers) -> None:
         "check",
         help="validate the sync file, its jobs and the environment; print tenants, sites, jobs and what runs when",
     )
-    add_sync_file_argument(check, flag="--file")
+    add_sync_file_argument(check, "--file", "--config")
     check.set_defaults(handler=run)
 
 
