@@ -82,3 +82,29 @@ def estimate_backfill(
 )
 def plan_issues_backfill() -> None:
     estimate_backfill()
+
+
+def latest_estimate(instance: dg.DagsterInstance, window: Window) -> dict[str, dg.MetadataValue]:
+    """The newest plan of this very window, as `estimated_*` metadata for the backfill's run."""
+    records = instance.fetch_observations(ISSUES_KEY, limit=1).records
+    if not records or records[0].asset_observation is None:
+        return {}
+    metadata = records[0].asset_observation.metadata
+    found = metadata.get("estimate_window")
+    if found is None or found.value != window.label():
+        return {}
+    return {k: v for k, v in metadata.items() if k in ("estimated_requests", "estimated_oauth_points")}
+
+
+def spent_line(counts: dict, estimate: dict[str, dg.MetadataValue]) -> str:
+    """What the backfill spent, beside the plan of the same window when there is one."""
+    points = counts.get("quota", {}).get("points")
+    spent = f"{counts['requests']:,} requests" + (
+        f", {points:,} points of the app's quota" if points is not None else ""
+    )
+    if not estimate:
+        return (
+            f"backfill spent {spent} (no plan of this window: run job {PLAN_JOB} to see one before launching)"
+        )
+    planned = f"{estimate['estimated_requests'].value:,} requests, {estimate['estimated_oauth_points'].value:,} points"
+    return f"backfill spent {spent}; planned: {planned} (job {PLAN_JOB})"

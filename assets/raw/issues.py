@@ -6,6 +6,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dlt import DagsterDltResource
 
+from assets.raw.backfill_plan import latest_estimate, spent_line
 from assets.raw.metadata import with_table_metadata
 from assets.raw.partitions import issue_created_months
 from assets.raw.site_access import open_sites
@@ -14,6 +15,7 @@ from assets.resources import WAREHOUSE_POOL, JiraSecretsResource, SyncConfigReso
 from pipelines.config import SyncConfig
 from pipelines.jira import jira_issues
 from pipelines.jira.runtime import SiteFailures
+from pipelines.jira.windows import Window, epoch_ms
 
 ISSUES_PIPELINE = "jira_issues"
 
@@ -54,10 +56,15 @@ def build_issue_assets(config: SyncConfig) -> dg.AssetsDefinition:
             http=step.http,
         )
         events = dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline)
+        estimate = latest_estimate(
+            context.instance, Window("created", epoch_ms(window.start), epoch_ms(window.end))
+        )
         extra = {
             "created_window": f"[{window.start.isoformat()}, {window.end.isoformat()})",
+            **estimate,
         }
         yield from with_table_metadata(events, pipeline, stats=step.http.stats, extra=extra, context=context)
+        context.log.info(spent_line(step.http.stats.as_dict(), estimate))
         step.finish()
 
     return jira_issues_assets

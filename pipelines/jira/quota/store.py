@@ -265,7 +265,9 @@ class SqliteBudgetStore(BudgetStore):
     """The budget in a SQLite file (WAL): every process on this machine shares it."""
 
     def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
+        # Absolute: each thread opens its own connection, and a relative path would name another
+        # (empty) file once something changed the working directory.
+        self.path = Path(path).absolute()
         self._tuned = threading.local()
         try:
             self.db = SQLiteDatabase(self.path, busy_timeout_ms=30_000)

@@ -11,8 +11,10 @@ import dagster as dg
 import pytest
 
 from assets.definitions import build_definitions
+from assets.main_steps import ISSUES_BACKFILL_JOB
 from assets.raw.backfill_plan import ISSUES_KEY, PLAN_JOB
 from jira_sync.demo_world import DemoOptions, connected_demo
+from jira_sync.main_job import plan_steps
 from pipelines.config import load_sync_config
 
 
@@ -33,6 +35,18 @@ def test_the_plan_job_records_the_estimate_on_the_issues_asset(
             )
             assert result.success
             observation = instance.fetch_observations(ISSUES_KEY, limit=1).records[0].asset_observation
+            # The backfill of the same window then reports what it spent beside the plan.
+            whole = defs.resolve_job_def(PLAN_JOB).execute_in_process(instance=instance)
+            assert whole.success
+            step = next(s for s in plan_steps(defs) if s.job_name == ISSUES_BACKFILL_JOB)
+            backfill = defs.resolve_job_def(ISSUES_BACKFILL_JOB).execute_in_process(
+                instance=instance, tags=step.tags
+            )
+            assert backfill.success
+            spent = backfill.get_asset_materialization_events()[0].materialization.metadata
+            said = [
+                e.message for e in instance.all_logs(backfill.run_id) if "backfill spent" in (e.message or "")
+            ]
         truth = demo.simulator.truth()
     metadata = observation.metadata
     issues = sum(len(site["issues"]["ids"]) for site in truth["sites"].values())
@@ -45,3 +59,9 @@ def test_the_plan_job_records_the_estimate_on_the_issues_asset(
     )
     assert "site acme (tenant demo) (oauth): about " in metadata["estimate"].value
     assert metadata["estimate_window"].value.startswith("2021-01-01 00:00 .. ")
+    assert spent["run_estimated_requests"].value > 0 and spent["run_estimated_oauth_points"].value > 0
+    assert (
+        abs(spent["run_http_requests"].value - spent["run_estimated_requests"].value)
+        <= 0.25 * spent["run_http_requests"].value + 3
+    )
+    assert said and "; planned: " in said[0] and "requests" in said[0], said
