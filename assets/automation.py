@@ -18,7 +18,9 @@ import warnings
 
 import dagster as dg
 
+from pipelines import registry
 from pipelines.config import SensorSettings
+from pipelines.registry import WEBHOOK_SOURCE
 
 TRIGGER_TAG = "jira_sync/trigger"
 STEP_TAG = "jira_sync/step"
@@ -26,7 +28,8 @@ AUTOMATION_SENSOR = "default_automation_condition_sensor"
 
 _ISSUES = dg.AssetKey(["jira_raw", "issues"])
 _CHANGELOG = dg.AssetKey(["jira_raw", "issue_changelog"])
-WEBHOOK_EVENTS = dg.AssetKey(["jira_raw", "webhook_events"])
+# The assets of the webhook drain's tables (assets/webhooks/ingest.py)
+WEBHOOK_DRAIN = [dg.AssetKey(t.owner.split("/")) for t in registry.TABLES if t.source == WEBHOOK_SOURCE]
 
 # Months of the issues backfill may stay missing for good (a month never imported, a new month
 # before its first run: the sweep loads their issues anyway), and a table no site syncs has no
@@ -38,7 +41,7 @@ _MAY_STAY_MISSING = dg.AssetSelection.assets(_ISSUES, _CHANGELOG) | _EXTERNAL
 # While deliveries arrive the inbox sensor asks for a drain every few seconds: waiting for a
 # moment with no drain in progress could put the transforms off indefinitely. The pool orders
 # the steps; a drain that lands meanwhile triggers the next transform run.
-_RUNS_OFTEN = dg.AssetSelection.assets(WEBHOOK_EVENTS)
+_RUNS_OFTEN = dg.AssetSelection.assets(*WEBHOOK_DRAIN)
 
 FOLLOWS_UPSTREAM = (
     dg.AutomationCondition.eager()

@@ -148,6 +148,9 @@ ISSUES_PARTITIONING_WHY = (
 SWEEP = "jira_raw/issue_updates"
 CENSUS = "jira_raw/issue_deletions"
 WEBHOOK_DRAIN = "jira_raw/webhook_events"
+WEBHOOK_SOURCE = "webhook_ingest"
+WEBHOOK_ISSUES = "jira_raw/webhook_issues"
+WEBHOOK_CHANGELOG = "jira_raw/webhook_changelog"
 
 
 SITE_ROW = Truth("site", "id")
@@ -347,8 +350,10 @@ TABLES: tuple[Table, ...] = (
     Table(
         "issues",
         "issues",
-        "Current state of every issue, merged on (cloud_id, id); deleted issues are removed "
-        "(hard delete) by the census and webhooks. " + ISSUES_PARTITIONING_WHY,
+        "Every issue as the REST loads last read it, merged on (cloud_id, id): the partitioned "
+        "backfill and the incremental sweep (both read Jira's current state, so the later load is "
+        "the newer); the census' tombstones remove deleted issues (hard delete). Webhook deliveries "
+        "never write here (jira_raw.webhook_issues). " + ISSUES_PARTITIONING_WHY,
         _columns(
             CLOUD_ID,
             ("id", TEXT, "Issue ID (stable; the key changes when an issue moves)."),
@@ -396,7 +401,7 @@ TABLES: tuple[Table, ...] = (
         hard_delete="deleted",
         dedup_sort="updated",
         truth=SITE_ROW,
-        other_writers=(SWEEP, CENSUS, WEBHOOK_DRAIN),
+        other_writers=(SWEEP, CENSUS),
     ),
     Table(
         "issue_changelog",
@@ -437,7 +442,7 @@ TABLES: tuple[Table, ...] = (
         owner="jira_raw/issue_changelog",
         hard_delete="deleted",
         truth=Truth("site", "history_id || ':' || item_index"),
-        other_writers=(SWEEP, CENSUS, WEBHOOK_DRAIN),
+        other_writers=(SWEEP, CENSUS),
     ),
     Table(
         "issue_updates",
@@ -463,7 +468,8 @@ TABLES: tuple[Table, ...] = (
         "issues",
         "The issue-ID census: id-only searches per project find issues that are in the warehouse "
         "but no longer in Jira; they are hard-deleted from jira_raw.issues and "
-        "jira_raw.issue_changelog and logged here with when and why (webhook deletes too).",
+        "jira_raw.issue_changelog and logged here with when and why (webhook deletes are the "
+        "jira:issue_deleted rows of jira_raw.webhook_events).",
         _columns(
             CLOUD_ID,
             ("id", TEXT, "ID of the deleted issue."),
@@ -474,14 +480,18 @@ TABLES: tuple[Table, ...] = (
             ),
             ("key", TEXT, "The issue's key when it was deleted."),
             ("project_key", TEXT, "The issue's project key when it was deleted."),
-            ("reason", TEXT, "census or webhook."),
+            (
+                "reason",
+                TEXT,
+                "census (`webhook` rows were written by drains before jira_raw.webhook_events held "
+                "the deletions).",
+            ),
             ("detail", TEXT, "What found it (the census' project, or the delivery's identifier)."),
         ),
         key=("cloud_id", "id", "detected_at"),
         disposition="append",
         source="jira_issue_census",
         owner=CENSUS,
-        other_writers=(WEBHOOK_DRAIN,),
     ),
     Table(
         "project_access",
@@ -527,8 +537,8 @@ TABLES: tuple[Table, ...] = (
     Table(
         "webhook_events",
         "issues",
-        "Webhook deliveries drained from the receiver's inbox, one row per delivery; the drain "
-        "applies them to the issues tables (an older event never overwrites newer data).",
+        "Webhook deliveries drained from the receiver's inbox, one row per delivery; its "
+        "jira:issue_deleted rows are the webhook deletions the issues derivation subtracts.",
         _columns(
             CLOUD_ID,
             (
@@ -546,8 +556,48 @@ TABLES: tuple[Table, ...] = (
         ),
         key=("cloud_id", "webhook_identifier"),
         disposition="sql",
-        source="webhook_ingest",
+        source=WEBHOOK_SOURCE,
         owner=WEBHOOK_DRAIN,
+    ),
+)
+
+
+def _webhook_copy(
+    name: str, loaded: str, description: str, owner: str, *extra: tuple[str, ColumnType, str]
+) -> Table:
+    """A table of rows that webhook deliveries describe, shaped as the REST load's `loaded` table
+    (without its hard-delete column: deletions are the jira:issue_deleted rows of webhook_events)."""
+    rest = next(t for t in TABLES if t.name == loaded)
+    return Table(
+        name,
+        rest.entity,
+        description,
+        (*(c for c in rest.columns if c.name != rest.hard_delete), *_columns(*extra)),
+        key=rest.key,
+        disposition="sql",
+        source=WEBHOOK_SOURCE,
+        owner=owner,
+    )
+
+
+TABLES += (
+    _webhook_copy(
+        "webhook_issues",
+        "issues",
+        "Each issue's newest webhook delivery, flattened as the REST load flattens an issue (newest: "
+        "highest `updated`, then the latest event). The drain owns it; jira.issues takes from it "
+        "the issues whose delivery is newer than the load's row.",
+        WEBHOOK_ISSUES,
+        ("event_at", TIMESTAMP, "When Jira sent the delivery this row comes from (its timestamp, UTC)."),
+        ("webhook_identifier", TEXT, "X-Atlassian-Webhook-Identifier of that delivery."),
+    ),
+    _webhook_copy(
+        "webhook_changelog",
+        "issue_changelog",
+        "The changelog items webhook deliveries carried (one row per item, the REST load's shape; "
+        "author and time from the delivery). The drain owns it; the derived changelog is the union "
+        "with jira_raw.issue_changelog, one row per history item.",
+        WEBHOOK_CHANGELOG,
     ),
 )
 

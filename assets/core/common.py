@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.core.raw_views import CURRENT_STATE_VIEWS
+from pipelines import registry
+
 CORE_GROUP = "jira"
 ANALYTICS_GROUP = "analytics"
 PUBLISH_GROUP = "publish"
@@ -15,15 +18,13 @@ def raw_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["jira_raw", table])
 
 
-# The issues tables belong to the partitioned backfill (`jira_raw/issues`, `jira_raw/issue_changelog`),
-# but the sweep, the census and the webhook drain write them too: whatever reads them depends on
-# all of these, so selections (`key:"jira_raw/issue_updates"+`) and automation follow every writer.
-ISSUE_TABLE_WRITERS = ("issue_updates", "issue_deletions", "webhook_events")
-
-
 def issue_table_deps(table: str) -> list[dg.AssetKey]:
-    """`jira_raw/<table>` (issues or issue_changelog) and every asset that also writes that table."""
-    return [raw_key(table), *(raw_key(writer) for writer in ISSUE_TABLE_WRITERS)]
+    """Every asset that writes a table the current `raw_<table>` (issues or issue_changelog) is
+    derived from (the REST loads, the sweep, the census, the webhook drain): selections
+    (`key:"jira_raw/issue_updates"+`) and automation follow each of them."""
+    tables = CURRENT_STATE_VIEWS[table] + (CURRENT_STATE_VIEWS["issues"] if table != "issues" else ())
+    writers = dict.fromkeys(w for name in tables for w in registry.table(name).writers)
+    return [dg.AssetKey(w.split("/")) for w in writers]
 
 
 def core_key(table: str) -> dg.AssetKey:

@@ -36,34 +36,6 @@ def build_status_states(con: Warehouse) -> None:
     con.execute(f"CREATE OR REPLACE TABLE jira.status_states AS {sql_file(_SQL, 'statuses_mapped.sql')}")
 
 
-def add_missing_mappings(con: Warehouse, issue_source: str) -> None:
-    """Map the (project, type) and (project, status) pairs of `issue_source` not mapped yet.
-
-    Used between full runs (webhook upserts): a type or status created in Jira since the last
-    transform run gets its mapping by the same rules instead of a null category.
-    """
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP VIEW type_candidates AS
-        SELECT DISTINCT s.cloud_id, s.project_id, s.project_key, s.issue_type_id, s.issue_type_name
-        FROM {issue_source} AS s
-        ANTI JOIN jira.issue_type_categories AS m USING (cloud_id, project_id, issue_type_id)
-        WHERE s.issue_type_id IS NOT NULL AND s.project_id IS NOT NULL
-        """
-    )
-    con.execute(f"INSERT INTO jira.issue_type_categories {sql_file(_SQL, 'issue_types_mapped.sql')}")
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP VIEW status_candidates AS
-        SELECT DISTINCT s.cloud_id, s.project_id, s.project_key, s.status_id, s.status_name, s.status_category_key
-        FROM {issue_source} AS s
-        ANTI JOIN jira.status_states AS m USING (cloud_id, project_id, status_id)
-        WHERE s.status_id IS NOT NULL AND s.project_id IS NOT NULL
-        """
-    )
-    con.execute(f"INSERT INTO jira.status_states {sql_file(_SQL, 'statuses_mapped.sql')}")
-
-
 def _counts(con: Warehouse, table: str, column: str) -> dict[str, int]:
     rows = con.execute(f"SELECT {column}, count(*) FROM jira.{table} GROUP BY ALL ORDER BY 1").fetchall()
     return {str(value): count for value, count in rows}

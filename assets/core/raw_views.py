@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from assets.warehouse import Warehouse
 from pipelines import registry
+from pipelines.current_state import DELETION_SOURCES, current_changelog_sql, current_issues_sql
 from pipelines.registry import DATASET as RAW_SCHEMA
 from pipelines.registry import JSON, TABLES, Table
 
@@ -50,33 +51,72 @@ def raw_columns(con: Warehouse, table: str) -> set[str] | None:
 
 
 def create_raw_views(con: Warehouse, tables: Iterable[str]) -> list[str]:
-    """Create the `raw_<table>` temp views; returns the tables that are missing (read as empty)."""
+    """Create the `raw_<table>` temp views; returns the tables that are missing (read as empty).
+
+    `raw_issues` and `raw_issue_changelog` are the current state, derived from every writer's
+    table (the REST loads, the webhook drain, the census; pipelines/current_state.py)."""
     missing: list[str] = []
     for name in tables:
-        raw = registry.table(name)
-        keys, columns = raw.required_columns, contract_columns(raw)
-        present = raw_columns(con, name)
-        if present is None:
+        if name in CURRENT_STATE_VIEWS:
+            if not _create_current_view(con, name):
+                missing.append(name)
+        elif not _create_typed_view(con, name, f"raw_{name}"):
             missing.append(name)
-        else:
-            absent_keys = [key for key in keys if key not in present]
-            if absent_keys:
-                raise RawContractError(
-                    f"{RAW_SCHEMA}.{name} has no column {', '.join(absent_keys)} (docs/architecture.md "
-                    f"requires {', '.join(keys)}); re-run the {raw.owner} asset with the current "
-                    "pipelines, or drop the stale table so it is recreated."
-                )
-        select = ", ".join(
-            f'CAST("{column}" AS {kind}) AS "{column}"'
-            if present is not None and column in present
-            else f'CAST(NULL AS {kind}) AS "{column}"'
-            for column, kind in columns.items()
-        )
-        source = f'FROM "{RAW_SCHEMA}"."{name}"' if present is not None else "LIMIT 0"
-        tombstone = raw.hard_delete
-        where = f' WHERE "{tombstone}" IS NOT TRUE' if tombstone and present and tombstone in present else ""
-        con.execute(f"CREATE OR REPLACE TEMP VIEW raw_{name} AS SELECT {select} {source}{where}")
     return missing
+
+
+# The views of the current state, and the jira_raw tables each is derived from.
+CURRENT_STATE_VIEWS: dict[str, tuple[str, ...]] = {
+    "issues": ("issues", "webhook_issues", *DELETION_SOURCES),
+    "issue_changelog": ("issue_changelog", "webhook_changelog"),
+}
+
+
+def _create_current_view(con: Warehouse, name: str) -> bool:
+    """`raw_issues`, or `raw_issue_changelog` (the changelog of the current issues: it creates
+    `raw_issues` too); False when no table it is derived from exists yet (it reads as empty)."""
+    if name == "issue_changelog":
+        _create_current_view(con, "issues")
+    found = {
+        table: _create_typed_view(con, table, f"raw_source_{table}") for table in CURRENT_STATE_VIEWS[name]
+    }
+    sources = {table: f"raw_source_{table}" for table in (*CURRENT_STATE_VIEWS[name], *DELETION_SOURCES)}
+    raw = registry.table(name)
+    columns = [c for c in contract_columns(raw) if c != raw.hard_delete]
+    select = (
+        current_issues_sql(columns, sources)
+        if name == "issues"
+        else current_changelog_sql(columns, sources, "raw_issues")
+    )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW raw_{name} AS {select}")
+    return any(found[table] for table in CURRENT_STATE_VIEWS[name] if table not in DELETION_SOURCES)
+
+
+def _create_typed_view(con: Warehouse, name: str, view: str) -> bool:
+    """`view`: `jira_raw.<name>` with the contract's columns and types, its hard-deleted rows left
+    out; an empty view when the table does not exist (returns False)."""
+    raw = registry.table(name)
+    keys, columns = raw.required_columns, contract_columns(raw)
+    present = raw_columns(con, name)
+    if present is not None:
+        absent_keys = [key for key in keys if key not in present]
+        if absent_keys:
+            raise RawContractError(
+                f"{RAW_SCHEMA}.{name} has no column {', '.join(absent_keys)} (docs/architecture.md "
+                f"requires {', '.join(keys)}); re-run the {raw.owner} asset with the current "
+                "pipelines, or drop the stale table so it is recreated."
+            )
+    select = ", ".join(
+        f'CAST("{column}" AS {kind}) AS "{column}"'
+        if present is not None and column in present
+        else f'CAST(NULL AS {kind}) AS "{column}"'
+        for column, kind in columns.items()
+    )
+    source = f'FROM "{RAW_SCHEMA}"."{name}"' if present is not None else "LIMIT 0"
+    tombstone = raw.hard_delete
+    where = f' WHERE "{tombstone}" IS NOT TRUE' if tombstone and present and tombstone in present else ""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {select} {source}{where}")
+    return present is not None
 
 
 def create_status_changes_view(con: Warehouse) -> None:

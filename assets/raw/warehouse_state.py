@@ -7,6 +7,7 @@ from datetime import datetime
 
 import dlt
 
+from pipelines.current_state import DELETION_SOURCES, current_issues_sql
 from pipelines.jira import WarehouseIssue
 
 
@@ -32,10 +33,26 @@ def latest_updated(pipeline: dlt.Pipeline, table: str = "issues") -> dict[str, d
 
 
 def warehouse_issues(pipeline: dlt.Pipeline) -> dict[str, list[WarehouseIssue]]:
-    """Per site, every issue the warehouse holds (id, key, project_key): the census compares these."""
-    by_site: dict[str, list[WarehouseIssue]] = defaultdict(list)
-    for cloud_id, issue_id, key, project_key in _query(
-        pipeline, "SELECT cloud_id, id, key, project_key FROM {table}"
-    ):
-        by_site[str(cloud_id)].append(WarehouseIssue(str(issue_id), key, project_key))
+    """Per site, every issue the warehouse holds now (id, key, project_key): the current state of
+    the REST loads and the webhook drain, deletions seen left out. The census compares these."""
+    with pipeline.sql_client() as client:
+        if not client.has_dataset():
+            return {}
+        dataset = client.dataset_name.replace("'", "''")
+        present = {
+            name
+            for (name,) in client.execute_sql(
+                f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{dataset}'"
+            )
+            or []
+        }
+        sources = {
+            table: client.make_qualified_table_name(table) if table in present else None
+            for table in ("issues", "webhook_issues", *DELETION_SOURCES)
+        }
+        query = current_issues_sql(["cloud_id", "id", "key", "project_key", "updated"], sources)
+        rows = (client.execute_sql(query) or []) if sources["issues"] or sources["webhook_issues"] else []
+        by_site: dict[str, list[WarehouseIssue]] = defaultdict(list)
+        for cloud_id, issue_id, key, project_key, _ in rows:
+            by_site[str(cloud_id)].append(WarehouseIssue(str(issue_id), key, project_key))
     return dict(by_site)

@@ -74,14 +74,12 @@ def screen(events: Sequence[InboxEvent]) -> tuple[list[InboxEvent], list[tuple[I
     return valid, refused
 
 
-def drain_batch(
-    con: Warehouse, events: Sequence[InboxEvent], config: SyncConfig, *, load_id: str
-) -> DrainedBatch:
+def drain_batch(con: Warehouse, events: Sequence[InboxEvent], config: SyncConfig) -> DrainedBatch:
     """Screen and apply `events`, committing each applied part; nothing is marked in the inbox."""
     batch = DrainedBatch()
     valid, batch.quarantined = screen(events)
     limit = max(10, len(events) // 10)
-    _apply_isolating(con, valid, config, load_id, batch, limit)
+    _apply_isolating(con, valid, config, batch, limit)
     return batch
 
 
@@ -89,7 +87,6 @@ def _apply_isolating(
     con: Warehouse,
     events: list[InboxEvent],
     config: SyncConfig,
-    load_id: str,
     batch: DrainedBatch,
     limit: int,
 ) -> None:
@@ -97,7 +94,7 @@ def _apply_isolating(
         return
     try:
         with transaction(con):
-            summary = apply_events(con, events, config, load_id=load_id)
+            summary = apply_events(con, events, config)
     except DATA_ERRORS as exc:
         if len(events) == 1:
             reason = f"could not be applied: {type(exc).__name__}: {exc}"[:REASON_LIMIT]
@@ -110,8 +107,8 @@ def _apply_isolating(
                 ) from exc
             return
         middle = len(events) // 2
-        _apply_isolating(con, events[:middle], config, load_id, batch, limit)
-        _apply_isolating(con, events[middle:], config, load_id, batch, limit)
+        _apply_isolating(con, events[:middle], config, batch, limit)
+        _apply_isolating(con, events[middle:], config, batch, limit)
         return
     batch.summary.add(summary)
     batch.applied.extend(events)

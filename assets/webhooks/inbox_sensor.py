@@ -9,7 +9,7 @@ import dagster as dg
 
 from assets.automation import run_tags, sensor_status
 from assets.resources import SyncConfigResource
-from assets.webhooks.ingest import WEBHOOK_EVENTS_KEY
+from assets.webhooks.ingest import WEBHOOK_DRAIN_KEYS, WEBHOOK_EVENTS_KEY
 from pipelines.config import InboxSensorSettings, SensorSettings
 from pipelines.inbox import describe, inbox_exists, inbox_location, open_inbox
 
@@ -26,7 +26,7 @@ def build_inbox_sensor(settings: SensorSettings) -> dg.SensorDefinition:
     """
     return dg.sensor(
         name=INBOX_SENSOR,
-        asset_selection=[WEBHOOK_EVENTS_KEY],
+        asset_selection=WEBHOOK_DRAIN_KEYS,
         minimum_interval_seconds=settings.interval_seconds,
         default_status=sensor_status(settings),
         description="Requests a webhook ingest run when the receiver's inbox holds undrained deliveries.",
@@ -68,7 +68,7 @@ def drain_requests(
         run_requests=[
             dg.RunRequest(
                 run_key=run_key,
-                asset_selection=[WEBHOOK_EVENTS_KEY],
+                asset_selection=WEBHOOK_DRAIN_KEYS,
                 tags={INGEST_TAG: "drain", **run_tags(f"sensor {INBOX_SENSOR}", "webhook drain")},
             )
         ],

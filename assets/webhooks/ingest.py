@@ -14,12 +14,15 @@ from assets.core.common import raw_key
 from assets.core.sql import transform_connection
 from assets.raw.catalog import table_spec_metadata
 from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
-from assets.webhooks.apply import ApplySummary
+from assets.webhooks.apply import DRAIN_TABLES, ApplySummary
 from assets.webhooks.drain import drain_batch
+from pipelines import registry
 from pipelines.inbox import describe, inbox_exists, inbox_location, open_inbox
 from pipelines.inbox.store import InboxStore
 
-WEBHOOK_EVENTS_KEY = dg.AssetKey(["jira_raw", "webhook_events"])
+WEBHOOK_EVENTS_KEY = raw_key("webhook_events")
+# The drain's assets, one per table it owns: a run selects them all (the multi-asset does not split).
+WEBHOOK_DRAIN_KEYS = [raw_key(table) for table in DRAIN_TABLES]
 QUARANTINE_CHECK = "webhook_quarantine"
 RETRY_COMMAND = "jira-sync webhooks retry-quarantined"
 BATCH_SIZE = 2000
@@ -34,19 +37,27 @@ class WebhookIngestConfig(dg.Config):
     retry_quarantined: bool = False
 
 
-@dg.asset(
-    key=WEBHOOK_EVENTS_KEY,
-    group_name="webhooks",
+@dg.multi_asset(
+    name="webhook_ingest",
+    specs=[
+        dg.AssetSpec(
+            key=raw_key(table),
+            group_name="webhooks",
+            kinds={"duckdb"},
+            metadata=table_spec_metadata(table),
+            description=registry.table(table).description,
+        )
+        for table in DRAIN_TABLES
+    ],
     pool=WAREHOUSE_POOL,
-    kinds={"duckdb"},
-    # It reads jira_raw.issues to keep newer rows; the transforms read what it writes (their deps).
-    deps=[raw_key("issues")],
-    metadata=table_spec_metadata("webhook_events"),
+    can_subset=False,
     description=(
-        "Webhook deliveries drained from the receiver's inbox: raw events (one row per cloud_id, "
-        "webhook_identifier), applied to jira_raw.issues / issue_changelog / issue_deletions and to "
-        "jira.issues. An event older than the stored issue never overwrites it. A delivery that "
-        "cannot be applied is quarantined in the inbox with the reason; the others still apply."
+        "Drains the receiver's inbox into the drain's own raw tables: every delivery "
+        "(jira_raw.webhook_events, one row per cloud_id, webhook_identifier), each issue's newest "
+        "delivered state (jira_raw.webhook_issues) and the delivered changelog items "
+        "(jira_raw.webhook_changelog). It writes no other table; the jira assets derive the "
+        "current issues from these and the REST loads. A delivery that cannot be applied is "
+        "quarantined in the inbox with the reason; the others still apply."
     ),
     check_specs=[
         dg.AssetCheckSpec(
@@ -56,7 +67,7 @@ class WebhookIngestConfig(dg.Config):
         )
     ],
 )
-def webhook_events(
+def webhook_ingest(
     context: dg.AssetExecutionContext,
     config: WebhookIngestConfig,
     sync_config: SyncConfigResource,
@@ -66,7 +77,8 @@ def webhook_events(
     location = inbox_location(sync)
     if not inbox_exists(location):
         context.log.info(f"no inbox at {describe(location)} yet (the receiver creates it): nothing to drain")
-        yield dg.MaterializeResult(metadata={"events": 0, "inbox": describe(location)})
+        for key in WEBHOOK_DRAIN_KEYS:
+            yield dg.MaterializeResult(asset_key=key, metadata={"events": 0, "inbox": describe(location)})
         yield dg.AssetCheckResult(check_name=QUARANTINE_CHECK, passed=True, description="no inbox yet")
         return
     total = ApplySummary()
@@ -85,7 +97,7 @@ def webhook_events(
                     events = claim.events
                     if not events:
                         break
-                    drained = drain_batch(con, events, sync, load_id=f"webhook_{context.run.run_id}")
+                    drained = drain_batch(con, events, sync)
                     claim.mark_drained(drained.applied)
                     claim.quarantine(drained.quarantined)
                 for event, reason in drained.quarantined:
@@ -100,9 +112,12 @@ def webhook_events(
                 batches += 1
                 after_seq = events[-1].seq
             stored = (
-                con.execute("SELECT count(*) FROM jira_raw.webhook_events").fetchall()[0][0]
+                {
+                    table: con.execute(f"SELECT count(*) FROM jira_raw.{table}").fetchall()[0][0]
+                    for table in DRAIN_TABLES
+                }
                 if batches and total.events
-                else None
+                else {}
             )
         remaining = inbox.stats().pending
         check = quarantine_check(inbox)
@@ -110,23 +125,23 @@ def webhook_events(
         inbox.close()
     for note in total.notes:
         context.log.warning(note)
-    metadata = {
+    run = {
         "events": total.events,
-        "new_events": total.new_events,
-        "issues_upserted": total.upserted,
-        "stale_events_skipped": total.stale_skipped,
-        "changelog_rows_added": total.changelog_rows,
-        "issues_deleted": total.deleted,
-        "jira_issues_upserted": total.core_upserted,
-        "jira_issues_deleted": total.core_deleted,
         "quarantined": quarantined_now,
         "batches": batches,
         "still_pending": remaining,
         "max_receive_to_commit_seconds": round(max_lag, 3),
     }
-    if stored is not None:
-        metadata["dagster/row_count"] = int(stored)
-    yield dg.MaterializeResult(metadata=metadata)
+    written = {
+        "webhook_events": {"new_events": total.new_events, "deletion_events": total.deletions},
+        "webhook_issues": {"issues_upserted": total.upserted, "stale_events_skipped": total.stale_skipped},
+        "webhook_changelog": {"changelog_rows_added": total.changelog_rows},
+    }
+    for table in DRAIN_TABLES:
+        metadata = {**run, **written[table]}
+        if table in stored:
+            metadata["dagster/row_count"] = int(stored[table])
+        yield dg.MaterializeResult(asset_key=raw_key(table), metadata=metadata)
     yield check
 
 

@@ -12,7 +12,9 @@ import yaml
 from dagster._core.events import DagsterEvent, DagsterEventType
 
 from assets.automation import AUTOMATION_SENSOR, STEP_TAG, TRIGGER_TAG
+from assets.core.raw_views import CURRENT_STATE_VIEWS
 from assets.definitions import build_definitions
+from pipelines import registry
 from pipelines.config import load_sync_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,7 +49,7 @@ def _keys(defs: dg.Definitions, selection: str) -> set[str]:
 
 def test_the_sweep_census_and_drain_are_upstream_of_what_they_change(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
-    for writer in ("issue_updates", "issue_deletions", "webhook_events"):
+    for writer in ("issue_updates", "issue_deletions", "webhook_events", "webhook_issues"):
         children = {k.to_user_string() for k in graph.get(dg.AssetKey(["jira_raw", writer])).child_keys}
         assert {"jira/issues", "jira/issue_type_categories", "jira/status_states"} <= children, writer
         assert "analytics/issue_status_history" in children, writer
@@ -60,9 +62,30 @@ def test_the_sweep_census_and_drain_are_upstream_of_what_they_change(defs: dg.De
         "publish/analyst_snapshot",
     } <= swept
     assert "publish/analyst_snapshot" in _keys(defs, 'key:"jira_raw/issue_deletions"+')
-    # the drain reads jira_raw.issues; nothing derived is upstream of it (no cycle)
-    parents = {k.to_user_string() for k in graph.get(dg.AssetKey(["jira_raw", "webhook_events"])).parent_keys}
-    assert parents == {"jira_raw/issues"}
+    delivered_changelog = graph.get(dg.AssetKey(["jira_raw", "webhook_changelog"])).child_keys
+    assert {"jira/status_states", "analytics/issue_status_history"} <= {
+        k.to_user_string() for k in delivered_changelog
+    }
+    # the drain reads only the inbox: nothing is upstream of its tables (the flow goes one way)
+    for table in ("webhook_events", "webhook_issues", "webhook_changelog"):
+        assert not graph.get(dg.AssetKey(["jira_raw", table])).parent_keys, table
+
+
+def test_the_lineage_shows_every_writer_the_registry_names(defs: dg.Definitions) -> None:
+    """Each writer of each `jira_raw` table is an asset, and each writer of a table the current
+    issues (changelog) derive from is upstream of the jira asset that reads them."""
+    graph = defs.resolve_asset_graph()
+    keys = graph.materializable_asset_keys
+    for table in registry.TABLES:
+        for writer in table.writers:
+            assert dg.AssetKey(writer.split("/")) in keys, (table.name, writer)
+    readers = {"issues": "jira/issues", "issue_changelog": "jira/status_states"}
+    for view, sources in CURRENT_STATE_VIEWS.items():
+        parents = {
+            k.to_user_string() for k in graph.get(dg.AssetKey.from_user_string(readers[view])).parent_keys
+        }
+        writers = {w for source in sources for w in registry.table(source).writers}
+        assert writers <= parents, (view, writers - parents)
 
 
 def test_every_derived_asset_and_check_follows_its_upstream(defs: dg.Definitions) -> None:
@@ -142,11 +165,11 @@ def _requested(result) -> set[str]:
 def test_fifty_drains_during_a_transform_run_coalesce_into_one_more_run(defs: dg.Definitions) -> None:
     instance = dg.DagsterInstance.ephemeral()
     graph = defs.resolve_asset_graph()
-    drain = dg.AssetKey(["jira_raw", "webhook_events"])
+    drain = [dg.AssetKey(["jira_raw", t]) for t in ("webhook_events", "webhook_issues", "webhook_changelog")]
     _materialized(instance, *graph.materializable_asset_keys)
     cursor = dg.evaluate_automation_conditions(defs=defs, instance=instance).cursor
 
-    _materialized(instance, drain)
+    _materialized(instance, *drain)
     first = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
     requested = _requested(first)
     assert {"jira/issues", "analytics/flow_daily", "publish/analyst_snapshot"} <= requested
@@ -164,7 +187,7 @@ def test_fifty_drains_during_a_transform_run_coalesce_into_one_more_run(defs: dg
     )
     cursor, transform_ticks = first.cursor, 1
     for drains in range(1, 51):  # a drain every ~5 s (inbox sensor), a tick every ~30 s (automation)
-        _materialized(instance, drain)
+        _materialized(instance, *drain)
         if drains % 5 == 0:
             tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
             cursor = tick.cursor

@@ -27,7 +27,8 @@ SECRET_VARS = (
     "JIRA_TEAMS_API_TOKEN",
 )
 # Every registered table but the webhook area's (the repo's sync file selects every entity).
-RAW_TABLES = {t.name for t in registry.TABLES if t.source != "webhook_ingest"}
+RAW_TABLES = {t.name for t in registry.TABLES if t.source != registry.WEBHOOK_SOURCE}
+WEBHOOK_TABLES = {t.name for t in registry.TABLES if t.source == registry.WEBHOOK_SOURCE}
 # Snapshot tables are tagged `reference`; the issue loads, sweep, census and worklogs `issues`.
 ISSUE_TABLES = {t.name for t in registry.TABLES if t.source not in ("jira_reference", "jira_teams")}
 
@@ -77,8 +78,9 @@ def test_repo_sync_file_loads_without_any_secret_set() -> None:
     assert not any(os.environ.get(name) for name in SECRET_VARS)
     defs = build_definitions(load_sync_config(REPO / "jira_sync.yaml"))
     dg.Definitions.validate_loadable(defs)
-    # jira_raw/webhook_events belongs to the webhooks area; every other raw table is ours.
-    assert raw_keys(defs) - {"webhook_events"} == RAW_TABLES
+    # the drain's tables belong to the webhooks area; every other raw table is ours.
+    assert raw_keys(defs) - WEBHOOK_TABLES == RAW_TABLES
+    assert WEBHOOK_TABLES <= raw_keys(defs)
 
 
 def test_repo_sync_file_loads_with_placeholder_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -156,11 +158,11 @@ def test_issues_are_monthly_partitions_from_history_start_to_the_current_month(t
 
 def test_only_what_the_sites_select_is_defined(tmp_path: Path) -> None:
     defs = build_definitions(small_config(tmp_path, "projects, users"))
-    assert raw_keys(defs) - {"webhook_events"} == {"sites", "projects", "users"}
+    assert raw_keys(defs) - WEBHOOK_TABLES == {"sites", "projects", "users"}
     assert ISSUES_BACKFILL_JOB not in {job.name for job in defs.jobs}
 
     defs = build_definitions(small_config(tmp_path, "statuses, teams", team_method="groups_api"))
-    assert raw_keys(defs) - {"webhook_events"} == {
+    assert raw_keys(defs) - WEBHOOK_TABLES == {
         "sites",
         "statuses",
         "status_categories",
@@ -173,7 +175,7 @@ def test_teams_api_sites_define_the_teams_assets(tmp_path: Path) -> None:
     team_sync = "teams_api, organization_id: org-1, email_env: T_EMAIL, api_token_env: T_TOKEN"
     body = "version: 1\n" + SITE % (team_sync, "teams")
     defs = build_definitions(load_sync_config(write_sync_file(tmp_path, body)))
-    assert raw_keys(defs) - {"webhook_events"} == {"sites", "teams", "team_members"}
+    assert raw_keys(defs) - WEBHOOK_TABLES == {"sites", "teams", "team_members"}
     secrets = shared_resources(load_sync_config(tmp_path / "sync.yaml"))["jira_secrets"]
     assert {s.env for s in secrets.secrets} >= {"T_EMAIL", "T_TOKEN", "JIRA_SECRET"}
 

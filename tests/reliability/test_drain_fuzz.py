@@ -183,7 +183,7 @@ class Batches:
         pending = self.inbox.pending(10_000)
         with duckdb.connect(str(self.config.warehouse.path)) as con:
             con.execute("SET TimeZone = 'UTC'")
-            drained = drain_batch(con, pending, self.config, load_id=f"fuzz_{self.count}")
+            drained = drain_batch(con, pending, self.config)
             con.execute("SELECT count(*) FROM jira.issues").fetchall()  # still queryable
         self.inbox.mark_drained(drained.applied)
         self.inbox.quarantine(drained.quarantined)

@@ -126,6 +126,7 @@ def test_receiver_and_drain_at_full_speed_at_once(tmp_path: Path) -> None:
                     assert result.success, failure_message(result)
                     drains.append(dict(result.get_asset_materialization_events()[0].materialization.metadata))
                 pending = inbox.stats().pending
+                assert world.ingest(follow=True).success  # the jira assets the automation runs next
             finally:
                 inbox.close()
 

@@ -23,11 +23,12 @@ import pytest
 
 from assets.definitions import build_definitions
 from assets.resources import JiraSecretsResource, SecretValue
-from assets.webhooks.ingest import WEBHOOK_EVENTS_KEY
+from assets.webhooks.ingest import WEBHOOK_DRAIN_KEYS
 from jira_sync.demo_world import TENANT, ConnectedDemo, DemoOptions, connected_demo, free_loopback_port
 from jira_sync.main_job import QUIET
 from pipelines.config import load_sync_config
 from pipelines.inbox.registrations import WebhookRegistry
+from tests.assets.webhooks.dagster_kit import TRANSFORMS_AFTER_DRAIN
 from tests.reliability.reliability_kit import REPO, dagster_home, main_job_in_process, scenario_sync_file
 from tests.webhook_receiver.receiver_testkit import bearer, delivery_headers
 
@@ -101,15 +102,16 @@ class WebhookWorld:
                 process.kill()
                 process.wait(10)
 
-    def ingest(self, sync_file: Path | None = None) -> dg.ExecuteInProcessResult:
-        """One run of the webhook ingest asset (what the inbox sensor asks for)."""
+    def ingest(self, sync_file: Path | None = None, *, follow: bool = False) -> dg.ExecuteInProcessResult:
+        """One run of the webhook ingest asset (what the inbox sensor asks for); with `follow`, the
+        jira assets the automation runs after it (through jira.issues) in the same run."""
         sync_file = sync_file or self.sync_file
         config = load_sync_config(sync_file)
         defs = build_definitions(config)
         secrets = [SecretValue(env=name, value=value) for name, value in self.demo.environ.items()]
         return dg.materialize(
             list(defs.assets),
-            selection=[WEBHOOK_EVENTS_KEY],
+            selection=[*WEBHOOK_DRAIN_KEYS, *(TRANSFORMS_AFTER_DRAIN if follow else ())],
             resources={**defs.resources, "jira_secrets": JiraSecretsResource(secrets=secrets)},
             instance=dg.DagsterInstance.ephemeral(),
             run_config=QUIET,

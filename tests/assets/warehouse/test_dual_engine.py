@@ -20,6 +20,7 @@ import orjson
 import pytest
 import yaml
 
+from assets.core.raw_views import create_raw_views
 from assets.core.sql import transaction, transform_connection
 from assets.resources import shared_resources
 from assets.webhooks.apply import apply_events
@@ -256,7 +257,7 @@ WEBHOOK_TABLES = ("jira_raw", "jira")
 
 
 def test_webhook_deliveries_miss_rate_and_registrations_alike(engines):
-    summaries, rates = {}, {}
+    summaries, rates, current = {}, {}, {}
     registration = SiteRegistration(
         tenant_id="acme",
         site_name=engines["site"],
@@ -278,15 +279,29 @@ def test_webhook_deliveries_miss_rate_and_registrations_alike(engines):
             warehouse = warehouse.model_copy(update={"postgres_url": engines["url"]})
         with transform_connection(warehouse) as con:
             with transaction(con):
-                summary = apply_events(con, engines["events"], config, load_id="webhook_dual")
+                summary = apply_events(con, engines["events"], config)
             summaries[engine] = (summary.events, summary.new_events, summary.upserted, summary.stale_skipped)
-            summaries[engine] += (summary.changelog_rows, summary.deleted, summary.core_upserted)
+            summaries[engine] += (summary.changelog_rows, summary.deletions)
+            create_raw_views(con, ["issues"])  # the current state the transforms read
+            current[engine] = con.execute(
+                "SELECT id, summary FROM raw_issues WHERE cloud_id = ? ORDER BY id", [engines["cloud_id"]]
+            ).fetchall()
             write_registrations(con, [registration])
             result = measure_miss_rate(con, config)
             rates[engine] = (result.passed, dict(result.metadata))
     assert summaries["duckdb"] == summaries["postgres"]
-    # the retry is stored once; the stale edit and the creation of an issue already stored as it is are skipped
-    assert summaries["duckdb"][:4] == (5, 4, 1, 2)
+    # the retry is stored once; the drain keeps every delivered state (edit, stale edit, creation)
+    assert summaries["duckdb"] == (5, 4, 3, 0, 1, 1)
+    # in the current state the stale edit loses to the loaded row and the deleted issue is gone
+    assert current["duckdb"] == current["postgres"]
+    summaries_now = dict(current["duckdb"])
+    events = engines["events"]
+    assert (
+        summaries_now[events[0].issue_id]
+        == orjson.loads(events[0].payload_json)["issue"]["fields"]["summary"]
+    )
+    assert summaries_now[events[2].issue_id] != "stale edit, never applied"
+    assert events[4].issue_id not in summaries_now
     assert rates["duckdb"] == rates["postgres"]
     left = duckdb_tables(engines["warehouse"], WEBHOOK_TABLES)
     right = postgres_tables(engines["url"], WEBHOOK_TABLES)
@@ -327,7 +342,7 @@ def test_two_drains_on_one_postgres_inbox_share_the_work(engines):
                     with inbox.claim(7) as claim:
                         if not claim.events:
                             return
-                        batch = drain_batch(con, claim.events, config, load_id=f"webhook_{name}")
+                        batch = drain_batch(con, claim.events, config)
                         claim.mark_drained(batch.applied)
                         claimed[name] += [e.identifier for e in claim.events]
 
@@ -351,7 +366,7 @@ def test_two_drains_on_one_postgres_inbox_share_the_work(engines):
         )
         assert cursor.fetchone() == (60, 60)
         cursor.execute(
-            "SELECT count(*) FROM jira_raw.issues WHERE cloud_id = %s AND id = %s",
+            "SELECT count(*) FROM jira_raw.webhook_issues WHERE cloud_id = %s AND id = %s",
             [first.cloud_id, first.issue_id],
         )
         assert cursor.fetchone() == (1,)  # applied by both drains, never stored twice

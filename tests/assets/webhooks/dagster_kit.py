@@ -66,9 +66,25 @@ INITIAL_IMPORT = [
 ]
 
 
-def initial_import(defs: dg.Definitions, stack, instance: dg.DagsterInstance) -> None:
-    """The assets of INITIAL_IMPORT, materialized into the stack's warehouse; it must succeed."""
-    selection = dg.AssetSelection.from_string(" or ".join(f'key:"{k}"' for k in INITIAL_IMPORT))
+# What the automation runs after a drain, as far as jira.issues (tests/assets/test_automation.py
+# shows it requests these and more).
+TRANSFORMS_AFTER_DRAIN = [
+    dg.AssetKey(["jira", t]) for t in ("issue_type_categories", "status_states", "issues")
+]
+
+
+def drain_metadata(result: dg.ExecuteInProcessResult, table: str) -> dict[str, object]:
+    """The values of the drain run's materialization of `jira_raw/<table>`."""
+    [materialization] = [
+        m
+        for m in result.asset_materializations_for_node("webhook_ingest")
+        if m.asset_key == dg.AssetKey(["jira_raw", table])
+    ]
+    return {name: entry.value for name, entry in materialization.metadata.items()}
+
+
+def materialized(defs: dg.Definitions, stack, instance: dg.DagsterInstance, selection) -> None:
+    """`selection` of the definitions' assets, materialized into the stack's warehouse; it must succeed."""
     result = dg.materialize(
         list(defs.assets),
         selection=selection,
@@ -78,12 +94,29 @@ def initial_import(defs: dg.Definitions, stack, instance: dg.DagsterInstance) ->
     assert result.success, failure(result)
 
 
+def initial_import(defs: dg.Definitions, stack, instance: dg.DagsterInstance) -> None:
+    """The assets of INITIAL_IMPORT, materialized into the stack's warehouse; it must succeed."""
+    materialized(
+        defs,
+        stack,
+        instance,
+        dg.AssetSelection.from_string(" or ".join(f'key:"{k}"' for k in INITIAL_IMPORT)),
+    )
+
+
 def drain(defs: dg.Definitions, stack, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
-    """One tick of the inbox sensor and the ingest run it asks for, as the daemon would; it must succeed."""
+    """One tick of the inbox sensor and the ingest run it asks for, as the daemon would, then the
+    transforms that follow it; each must succeed."""
     from assets.webhooks.inbox_sensor import webhook_inbox_sensor
 
     with dg.build_sensor_context(instance=instance, definitions=defs, resources=resources(stack)) as context:
         [request] = webhook_inbox_sensor.evaluate_tick(context).run_requests
     result = run_request(list(defs.assets), request, stack, instance, defs.resources)
     assert result.success, failure(result)
+    transforms_after_drain(defs, stack, instance)
     return result
+
+
+def transforms_after_drain(defs: dg.Definitions, stack, instance: dg.DagsterInstance) -> None:
+    """The jira assets a drain's automation run materializes (TRANSFORMS_AFTER_DRAIN); must succeed."""
+    materialized(defs, stack, instance, TRANSFORMS_AFTER_DRAIN)

@@ -1,8 +1,8 @@
 """The delivery corpus (tests/fixtures/webhook_deliveries: created, updated and deleted issues from
 both kinds of webhook, in the shapes Jira Cloud sends today) replayed through the whole path: the
 receiver under uvicorn (JWT for the dynamic ones on `/webhooks/jira/acme`, X-Hub-Signature for the
-admin ones on `/webhooks/jira/acme/admin/globex`), the inbox, the drain, `jira_raw` and
-`jira.issues`. Every delivery is sent twice (Jira retries with the same identifier).
+admin ones on `/webhooks/jira/acme/admin/globex`), the inbox, the drain's `jira_raw` tables and
+the `jira.issues` derived from them. Every delivery is sent twice (Jira retries with the same identifier).
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ import duckdb
 import httpx
 import pytest
 
+from assets.core.raw_views import create_raw_views
 from assets.definitions import build_definitions
 from pipelines.auth.webhook_secrets import AdminWebhookSecret, WebhookSecretStore
 from pipelines.inbox.sqlite_inbox import SQLiteInbox
-from tests.assets.webhooks.dagster_kit import drain, initial_import
+from tests.assets.webhooks.dagster_kit import drain, drain_metadata, initial_import
 from tests.pipelines.webhooks.webhook_lifecycle_kit import Receiver, make_stack, simulator
 from tests.webhook_receiver.receiver_testkit import bearer
 
@@ -101,8 +102,8 @@ def test_every_delivery_is_accepted_once(replayed) -> None:
     finally:
         inbox.close()
     assert (stats.total, stats.pending, stats.quarantined) == (11, 0, 0)
-    metadata = drained.asset_materializations_for_node("jira_raw__webhook_events")[0].metadata
-    assert (metadata["events"].value, metadata["quarantined"].value) == (11, 0)
+    metadata = drain_metadata(drained, "webhook_events")
+    assert (metadata["events"], metadata["quarantined"], metadata["deletion_events"]) == (11, 0, 2)
 
 
 def test_jira_issues_end_in_the_state_the_deliveries_describe(replayed) -> None:
@@ -148,20 +149,21 @@ def test_jira_issues_end_in_the_state_the_deliveries_describe(replayed) -> None:
     }  # CORP-2 and CORP-5 were deleted
     deletions = rows(
         stack,
-        "SELECT cloud_id, key, reason FROM jira_raw.issue_deletions WHERE key LIKE 'CORP-%' ORDER BY key",
+        "SELECT cloud_id, issue_key FROM jira_raw.webhook_events "
+        "WHERE event = 'jira:issue_deleted' AND issue_key LIKE 'CORP-%' ORDER BY issue_key",
         [],
     )
-    assert deletions == [(acme, "CORP-2", "webhook"), (globex, "CORP-5", "webhook")]
+    assert deletions == [(acme, "CORP-2"), (globex, "CORP-5")]
 
 
 def test_changelogs_of_both_kinds_are_kept_item_by_item(replayed) -> None:
     stack, _, _ = replayed
-    histories = rows(
-        stack,
-        "SELECT c.history_id, c.item_index, c.field_id, c.to_id, c.to_string FROM jira_raw.issue_changelog c "
-        "WHERE c.issue_id IN ('70001', '70003') ORDER BY c.history_id, c.item_index",
-        [],
-    )
+    with duckdb.connect(str(stack.warehouse), read_only=True) as con:
+        create_raw_views(con, ["issue_changelog"])  # the current changelog, as the transforms read it
+        histories = con.execute(
+            "SELECT c.history_id, c.item_index, c.field_id, c.to_id, c.to_string FROM raw_issue_changelog c "
+            "WHERE c.issue_id IN ('70001', '70003') ORDER BY c.history_id, c.item_index"
+        ).fetchall()
     by_history = {}
     for history_id, index, field_id, to_id, to_string in histories:
         by_history.setdefault(history_id, []).append((index, field_id, to_id, to_string))

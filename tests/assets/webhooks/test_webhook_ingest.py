@@ -1,6 +1,7 @@
 """Webhooks into the warehouse, end to end: the simulator changes an issue, delivers to the receiver
-under uvicorn, the inbox sensor asks for the ingest asset, the run applies the event to jira_raw
-and jira.issues. Then the miss-rate check of the incremental sweep.
+under uvicorn, the inbox sensor asks for the ingest asset, the run stores the event in the drain's
+raw tables, and the jira assets that follow it (the automation's run, tests/assets/test_automation.py)
+derive jira.issues. Then the miss-rate check of the incremental sweep.
 
 One module-scoped stack (an initial import into a real DuckDB file, the acme webhook registered)
 serves the tests in file order.
@@ -15,16 +16,25 @@ import duckdb
 import orjson
 import pytest
 
+from assets.core.raw_views import create_raw_views
 from assets.definitions import build_definitions
 from assets.resources import WarehouseResource
-from assets.webhooks.apply import apply_events
+from assets.webhooks.apply import DRAIN_TABLES, apply_events
 from assets.webhooks.inbox_sensor import webhook_inbox_sensor
-from assets.webhooks.ingest import QUARANTINE_CHECK, RETRY_COMMAND, WEBHOOK_EVENTS_KEY
+from assets.webhooks.ingest import QUARANTINE_CHECK, RETRY_COMMAND, WEBHOOK_DRAIN_KEYS
 from assets.webhooks.miss_rate import MISS_RATE_CHECK
 from jira_sync.webhooks_cli import main as webhooks_cli
 from pipelines.inbox.events import EventKey, WebhookEvent
 from pipelines.inbox.sqlite_inbox import SQLiteInbox
-from tests.assets.webhooks.dagster_kit import INITIAL_IMPORT, check_result, failure, resources, run_request
+from tests.assets.webhooks.dagster_kit import (
+    INITIAL_IMPORT,
+    check_result,
+    drain_metadata,
+    failure,
+    resources,
+    run_request,
+    transforms_after_drain,
+)
 from tests.pipelines.webhooks.webhook_lifecycle_kit import Receiver, Stack, make_stack, simulator, wait_for
 
 
@@ -59,10 +69,16 @@ class Synced:
         assert result.success, failure(result)
         return result
 
+    def follow(self) -> None:
+        """The jira assets after a drain, as the automation's run materializes them."""
+        transforms_after_drain(self.defs, self.stack, self.instance)
+
     def drain(self) -> dg.ExecuteInProcessResult:
-        """One sensor tick and the run it requests."""
+        """One sensor tick, the run it requests, and the transforms that follow."""
         [request] = self.tick().run_requests
-        return self.run(request)
+        result = self.run(request)
+        self.follow()
+        return result
 
     @property
     def acme(self) -> str:
@@ -120,8 +136,12 @@ def test_sensor_waits_for_the_receiver_then_asks_for_one_ingest_run(synced):
     synced.change("PUT", f"sites/acme/issues/{issue_id}", {"summary": "sensor sees me"})
 
     [request] = synced.tick().run_requests
-    assert request.run_key.startswith("inbox:") and request.asset_selection == [WEBHOOK_EVENTS_KEY]
+    assert request.run_key.startswith("inbox:") and request.asset_selection == WEBHOOK_DRAIN_KEYS
     synced.run(request)
+    assert synced.query(
+        "SELECT summary FROM jira_raw.webhook_issues WHERE cloud_id = ? AND id = ?", [synced.acme, issue_id]
+    ) == [("sensor sees me",)]
+    synced.follow()
     assert synced.issue(issue_id)[0] == "sensor sees me"
     assert synced.tick().run_requests == []
 
@@ -162,41 +182,56 @@ def test_update_transition_and_create_reach_jira_issues_with_mappings(synced):
         [synced.acme, project, issue_type, created["id"]],
     )
     assert same_type == [(born[3],)]  # mapped like the imported issues of its project and type
-    # the transition's history was appended to the REST changelog, not replacing it
-    rows = synced.query(
-        "SELECT history_id, field_id, to_id FROM jira_raw.issue_changelog WHERE cloud_id = ? AND issue_id = ?",
+    # the transition's history is in the drain's changelog; the REST changelog is not touched, and
+    # the current changelog is both
+    delivered = synced.query(
+        "SELECT history_id, field_id, to_id FROM jira_raw.webhook_changelog WHERE cloud_id = ? AND issue_id = ?",
         [synced.acme, second],
     )
-    assert len(rows) == changelog_before + 1
-    assert (moved["history_id"], "status", moved["status_id"]) in rows
-    metadata = result.asset_materializations_for_node("jira_raw__webhook_events")[0].metadata
-    assert metadata["events"].value == 3 and metadata["jira_issues_upserted"].value == 3
-    assert metadata["still_pending"].value == 0
+    assert delivered == [(moved["history_id"], "status", moved["status_id"])]
+    assert synced.query(
+        "SELECT count(*) FROM jira_raw.issue_changelog WHERE cloud_id = ? AND issue_id = ?",
+        [synced.acme, second],
+    ) == [(changelog_before,)]
+    assert len(current_changelog(synced, second)) == changelog_before + 1
+    assert drain_metadata(result, "webhook_events")["events"] == 3
+    assert drain_metadata(result, "webhook_issues")["issues_upserted"] == 3
+    assert drain_metadata(result, "webhook_events")["still_pending"] == 0
     assert synced.query("SELECT count(*) FROM jira_raw.webhook_events")[0][0] == 4
 
 
-def test_delete_removes_the_issue_everywhere_and_records_why(synced):
+def current_changelog(synced: Synced, issue_id: str) -> list[tuple]:
+    """The issue's changelog as the transforms read it (`raw_issue_changelog`, the current state)."""
+    with duckdb.connect(str(synced.stack.warehouse), read_only=True) as con:
+        create_raw_views(con, ["issue_changelog"])
+        return con.execute(
+            "SELECT history_id, item_index FROM raw_issue_changelog WHERE cloud_id = ? AND issue_id = ?",
+            [synced.acme, issue_id],
+        ).fetchall()
+
+
+def test_delete_removes_the_issue_from_the_current_state_and_records_why(synced):
     victim = _acme_issue_ids(synced)[3]
     key = synced.query(
         "SELECT key FROM jira_raw.issues WHERE cloud_id = ? AND id = ?", [synced.acme, victim]
     )[0][0]
+    assert current_changelog(synced, victim)
     synced.change("DELETE", f"sites/acme/issues/{victim}")
 
-    synced.drain()
+    result = synced.drain()
 
     assert synced.issue(victim) is None
+    assert current_changelog(synced, victim) == []
+    # the REST load's row stays as it was loaded (the drain writes only its own tables)
     assert synced.query(
         "SELECT count(*) FROM jira_raw.issues WHERE cloud_id = ? AND id = ?", [synced.acme, victim]
-    ) == [(0,)]
-    assert synced.query(
-        "SELECT count(*) FROM jira_raw.issue_changelog WHERE cloud_id = ? AND issue_id = ?",
-        [synced.acme, victim],
-    ) == [(0,)]
-    [(reason, deleted_key, detail)] = synced.query(
-        "SELECT reason, key, detail FROM jira_raw.issue_deletions WHERE cloud_id = ? AND id = ?",
+    ) == [(1,)]
+    [(event, deleted_key)] = synced.query(
+        "SELECT event, issue_key FROM jira_raw.webhook_events WHERE cloud_id = ? AND issue_id = ?",
         [synced.acme, victim],
     )
-    assert (reason, deleted_key) == ("webhook", key) and detail.startswith("jira:issue_deleted delivery ")
+    assert (event, deleted_key) == ("jira:issue_deleted", key)
+    assert drain_metadata(result, "webhook_events")["deletion_events"] == 1
 
 
 def test_old_or_out_of_order_events_never_overwrite_newer_data(synced):
@@ -223,10 +258,9 @@ def test_old_or_out_of_order_events_never_overwrite_newer_data(synced):
     inbox.close()
     assert synced.issue(issue_id)[0] == "newer"
     assert synced.query(
-        "SELECT summary FROM jira_raw.issues WHERE cloud_id = ? AND id = ?", [synced.acme, issue_id]
+        "SELECT summary FROM jira_raw.webhook_issues WHERE cloud_id = ? AND id = ?", [synced.acme, issue_id]
     ) == [("newer",)]
-    metadata = result.asset_materializations_for_node("jira_raw__webhook_events")[0].metadata
-    assert metadata["stale_events_skipped"].value == 1
+    assert drain_metadata(result, "webhook_issues")["stale_events_skipped"] == 1
 
 
 def test_a_batch_applied_twice_changes_nothing(synced):
@@ -237,18 +271,12 @@ def test_a_batch_applied_twice_changes_nothing(synced):
     inbox = SQLiteInbox(synced.stack.inbox)
     events = [inbox.get(EventKey(*key)) for key in keys]
     inbox.close()
-    tables = [
-        "jira_raw.issues",
-        "jira_raw.issue_changelog",
-        "jira_raw.webhook_events",
-        "jira_raw.issue_deletions",
-    ]
-    tables.append("jira.issues")
+    tables = [f"jira_raw.{table}" for table in DRAIN_TABLES]
     before = {t: synced.query(f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
 
     with WarehouseResource(path=str(synced.stack.warehouse)).connect() as con:
         con.execute("BEGIN TRANSACTION")
-        summary = apply_events(con, events, synced.stack.config(), load_id="replay")
+        summary = apply_events(con, events, synced.stack.config())
         con.execute("COMMIT")
 
     assert (summary.events, summary.new_events, summary.upserted, summary.changelog_rows) == (
@@ -284,6 +312,7 @@ def test_a_failed_ingest_run_is_retried_with_a_new_run_key(synced):
     [retry] = synced.tick().run_requests
     assert retry.run_key == f"{request.run_key}:retry1"
     synced.run(retry)
+    synced.follow()
     assert synced.issue(issue_id)[0] == "after a failure"
 
 
@@ -332,12 +361,8 @@ def test_poison_deliveries_are_quarantined_and_the_deliveries_around_them_apply(
         reasons["poison-time"].startswith("could not be applied: ValueError")
         and "year" in reasons["poison-time"]
     )
-    metadata = result.asset_materializations_for_node("jira_raw__webhook_events")[0].metadata
-    assert (metadata["quarantined"].value, metadata["still_pending"].value, metadata["events"].value) == (
-        2,
-        0,
-        2,
-    )
+    metadata = drain_metadata(result, "webhook_events")
+    assert (metadata["quarantined"], metadata["still_pending"], metadata["events"]) == (2, 0, 2)
     evaluation = check_result(result, QUARANTINE_CHECK)
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
     assert RETRY_COMMAND in evaluation.description and evaluation.metadata["quarantined"].value == 2
