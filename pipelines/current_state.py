@@ -43,6 +43,7 @@ ISSUE_ID_COLUMN = {
 }
 
 UNION = "\nUNION ALL\n"
+NO_TIME = "'1900-01-01 00:00:00+00'"
 Sources = Mapping[str, str | None]
 """Source table name -> the relation to read it from, or None when it does not exist."""
 
@@ -50,6 +51,11 @@ Sources = Mapping[str, str | None]
 def _moment(column: str) -> str:
     """A time column as TIMESTAMPTZ: dlt may have stored it as text on some destinations."""
     return f"CAST({column} AS TIMESTAMPTZ)"
+
+
+def _floor(expression: str) -> str:
+    """A time that is never null (null: before any Jira time), so comparisons decide."""
+    return f"coalesce({expression}, {_moment(NO_TIME)})"
 
 
 def _quoted(columns: Sequence[str]) -> str:
@@ -81,34 +87,68 @@ def removals_sql(sources: Sources) -> str:
 
 def current_issues_sql(columns: Sequence[str], sources: Sources) -> str:
     """One row per current issue with `columns` (which must include cloud_id, id and updated);
-    every issue source must have all of `columns` and its observation column."""
+    every issue source must have all of `columns` and its observation column, and be unique by
+    (cloud_id, id) (dlt's merge, the drain's primary key).
+
+    Anti-joins instead of a window over both sources: the delivered rows are few, the loaded ones
+    can be 10^6, and a hash anti-join against the few is several times cheaper than ranking all."""
     names = _quoted(columns)
-    selects = [
-        f"SELECT {names}, {_moment(observed)} AS observed_at, {rank} AS source_rank FROM {sources[table]}"
-        for table, observed, rank in ISSUE_SOURCES
-        if sources.get(table)
-    ]
-    if not selects:
+    (loaded_table, loaded_seen, _), (delivered_table, delivered_seen, _) = ISSUE_SOURCES
+    loaded, delivered = sources.get(loaded_table), sources.get(delivered_table)
+    if not loaded and not delivered:
         return _empty(columns)
+    # each relation inline (no CTE): a CTE read twice is materialized with every column, which
+    # costs more than the anti-join; inline, the engine reads only the columns a query uses
+    loaded_rows = f"(SELECT {names}, {_moment(loaded_seen)} AS observed_at FROM {loaded})"
+    delivered_rows = f"(SELECT {names}, {_moment(delivered_seen)} AS observed_at FROM {delivered})"
+    if loaded and delivered:
+        # the delivery wins on a newer `updated`, or an equal one observed at the same time or later
+        wins = (
+            f"({_floor('d.updated')} > {_floor('l.updated')} OR ({_floor('d.updated')} = {_floor('l.updated')} "
+            f"AND {_floor('d.observed_at')} >= {_floor('l.observed_at')}))"
+        )
+        same = "d.cloud_id = l.cloud_id AND d.id = l.id"
+        candidates = (
+            f"SELECT * FROM {loaded_rows} AS l "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {delivered_rows} AS d WHERE {same} AND {wins})"
+            f"{UNION}SELECT * FROM {delivered_rows} AS d "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {loaded_rows} AS l WHERE {same} AND NOT {wins})"
+        )
+    else:
+        candidates = f"SELECT * FROM {loaded_rows if loaded else delivered_rows} AS single"
     return f"""
-SELECT {names} FROM (
-    SELECT {names}, observed_at, row_number() OVER (
-        PARTITION BY cloud_id, id ORDER BY updated DESC NULLS LAST, observed_at DESC NULLS LAST, source_rank DESC
-    ) AS newest
-    FROM ({UNION.join(selects)}) AS candidates
-) AS ranked
-WHERE newest = 1 AND NOT EXISTS (
+SELECT {names} FROM ({candidates}) AS newest
+WHERE NOT EXISTS (
     SELECT 1 FROM ({removals_sql(sources)}) AS removed
-    WHERE removed.cloud_id = ranked.cloud_id AND removed.id = ranked.id
-        AND removed.removed_at >= ranked.observed_at
+    WHERE removed.cloud_id = newest.cloud_id AND removed.id = newest.id
+        AND removed.removed_at >= newest.observed_at
 )"""
 
 
-def current_changelog_sql(columns: Sequence[str], sources: Sources, current_issues: str) -> str:
-    """One row per history item (the load's when both sources have it), without the items of
-    issues that are deleted now (removed, and not in `current_issues`: a relation with cloud_id, id).
+def deleted_now_sql(sources: Sources) -> str:
+    """(cloud_id, id) of the issues deleted now: removed, with no newer observation since. The
+    current state is derived for the removed issues only (a few), not for every issue."""
+    removed = removals_sql(sources)
+    narrowed = dict(sources)
+    for table, _, _ in ISSUE_SOURCES:
+        if sources.get(table):
+            narrowed[table] = (
+                f"(SELECT * FROM {sources[table]} AS s WHERE EXISTS (SELECT 1 FROM ({removed}) AS r "
+                "WHERE r.cloud_id = s.cloud_id AND r.id = s.id))"
+            )
+    current = current_issues_sql(["cloud_id", "id", "updated"], narrowed)
+    return (
+        f"SELECT DISTINCT cloud_id, id FROM ({removed}) AS r WHERE NOT EXISTS "
+        f"(SELECT 1 FROM ({current}) AS c WHERE c.cloud_id = r.cloud_id AND c.id = r.id)"
+    )
 
-    Anti-joins instead of a window: the webhook source is small, the load's can be 10^7 rows."""
+
+def current_changelog_sql(columns: Sequence[str], sources: Sources) -> str:
+    """One row per history item (the load's when both sources have it), without the items of
+    issues that are deleted now.
+
+    Anti-joins against the few delivered items and the few deleted issues: the load's changelog
+    can be 10^7 rows and is only scanned."""
     names = _quoted(columns)
     loaded, delivered = sources.get("issue_changelog"), sources.get("webhook_changelog")
     selects = [f"SELECT {names} FROM {loaded}"] if loaded else []
@@ -125,9 +165,6 @@ def current_changelog_sql(columns: Sequence[str], sources: Sources, current_issu
     return f"""
 SELECT {names} FROM ({UNION.join(selects)}) AS items
 WHERE NOT EXISTS (
-    SELECT 1 FROM ({removals_sql(sources)}) AS removed
-    WHERE removed.cloud_id = items.cloud_id AND removed.id = items.issue_id AND NOT EXISTS (
-        SELECT 1 FROM {current_issues} AS current
-        WHERE current.cloud_id = removed.cloud_id AND current.id = removed.id
-    )
+    SELECT 1 FROM ({deleted_now_sql(sources)}) AS gone
+    WHERE gone.cloud_id = items.cloud_id AND gone.id = items.issue_id
 )"""

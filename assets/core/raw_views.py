@@ -73,23 +73,25 @@ CURRENT_STATE_VIEWS: dict[str, tuple[str, ...]] = {
 
 
 def _create_current_view(con: Warehouse, name: str) -> bool:
-    """`raw_issues`, or `raw_issue_changelog` (the changelog of the current issues: it creates
-    `raw_issues` too); False when no table it is derived from exists yet (it reads as empty)."""
-    if name == "issue_changelog":
-        _create_current_view(con, "issues")
-    found = {
-        table: _create_typed_view(con, table, f"raw_source_{table}") for table in CURRENT_STATE_VIEWS[name]
-    }
-    sources = {table: f"raw_source_{table}" for table in (*CURRENT_STATE_VIEWS[name], *DELETION_SOURCES)}
+    """`raw_issues` or `raw_issue_changelog` (which needs the issues' sources too: the changelog of
+    a deleted issue goes with it); False when no table it is derived from exists yet (it reads as
+    empty)."""
+    tables = CURRENT_STATE_VIEWS[name]
+    needed = dict.fromkeys((*tables, *CURRENT_STATE_VIEWS["issues"]))
+    # views of their own per derived view: PostgreSQL replaces a view by dropping it with what
+    # depends on it, so a shared source view would take the other derived view with it
+    found = {table: _create_typed_view(con, table, f"raw_{name}__{table}") for table in needed}
+    # a webhook or deletion table never written is left out (simpler SQL); the REST tables stay, as
+    # typed empty views when missing, so the view keeps the contract's types
+    rest = (tables[0], CURRENT_STATE_VIEWS["issues"][0])
+    sources = {table: f"raw_{name}__{table}" if found[table] or table in rest else None for table in needed}
     raw = registry.table(name)
     columns = [c for c in contract_columns(raw) if c != raw.hard_delete]
     select = (
-        current_issues_sql(columns, sources)
-        if name == "issues"
-        else current_changelog_sql(columns, sources, "raw_issues")
+        current_issues_sql(columns, sources) if name == "issues" else current_changelog_sql(columns, sources)
     )
     con.execute(f"CREATE OR REPLACE TEMP VIEW raw_{name} AS {select}")
-    return any(found[table] for table in CURRENT_STATE_VIEWS[name] if table not in DELETION_SOURCES)
+    return any(found[table] for table in tables if table not in DELETION_SOURCES)
 
 
 def _create_typed_view(con: Warehouse, name: str, view: str) -> bool:
