@@ -62,7 +62,11 @@ def test_the_estimate_is_within_ten_percent_of_what_jira_charges(
         f"actual {charged} points / {requests} requests"
     )
     assert abs(plan.oauth_points - charged) <= 0.10 * charged, (plan.sites[0], charged)
-    assert abs(plan.sites[0].requests - requests) <= 0.25 * requests + 3, (plan.sites[0], requests)
+    # Requests: the scheduler opens more windows to keep `concurrency` workers busy, and each can end
+    # on a partial page; at 1,200 issues (12 full pages) that is up to twice the plan, and how many
+    # it opens depends on timing. Points, what the quota charges, are the tight check above.
+    slack = 0.25 * requests + 3 + (5 * concurrency if concurrency > 1 else 0)
+    assert abs(plan.sites[0].requests - requests) <= slack, (plan.sites[0], requests)
 
 
 def test_the_command_prints_the_plan_and_names_bad_months(
