@@ -11,6 +11,7 @@ batch replayed after a crash (warehouse committed, inbox not yet marked) ends in
    flattened with the REST flattener, replaces the issue's `jira_raw.webhook_issues` row only when
    it is newer than that row;
 3. the deliveries' changelog items go into `jira_raw.webhook_changelog` by primary key.
+After its batches a drain prunes the issue rows the REST load has overtaken (`prune_superseded`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import pyarrow as pa
 
 from assets.core.raw_views import create_table_sql
+from assets.core.sql import transaction
 from assets.warehouse import Warehouse, is_postgres, relation_columns
 from pipelines import registry
 from pipelines.config import SyncConfig
@@ -135,6 +137,24 @@ def apply_events(con: Warehouse, events: Sequence[InboxEvent], config: SyncConfi
         con.execute("DROP TABLE webhook_changelog_rows")
         summary.changelog_rows = _count(con, "jira_raw.webhook_changelog") - before
     return summary
+
+
+def prune_superseded(con: Warehouse) -> int:
+    """Delete the drain's issue rows that the REST load has overtaken (its `updated` is newer): such a
+    delivery can never be the newest again (Jira's `updated` only grows), so the current state is
+    the same without it and reads fewer rows. Returns how many rows went."""
+    if not (_exists(con, DATASET, "webhook_issues") and _exists(con, DATASET, "issues")):
+        return 0
+    before = _count(con, "jira_raw.webhook_issues")
+    with transaction(con):
+        con.execute(
+            """
+            DELETE FROM jira_raw.webhook_issues AS w
+            USING jira_raw.issues AS l
+            WHERE l.cloud_id = w.cloud_id AND l.id = w.id AND CAST(l.updated AS TIMESTAMPTZ) > w.updated
+            """
+        )
+    return before - _count(con, "jira_raw.webhook_issues")
 
 
 def _events_table(events: Sequence[InboxEvent]) -> pa.Table:

@@ -14,7 +14,7 @@ from assets.core.common import raw_key
 from assets.core.sql import transform_connection
 from assets.raw.catalog import table_spec_metadata
 from assets.resources import WAREHOUSE_POOL, SyncConfigResource, WarehouseResource
-from assets.webhooks.apply import DRAIN_TABLES, ApplySummary
+from assets.webhooks.apply import DRAIN_TABLES, ApplySummary, prune_superseded
 from assets.webhooks.drain import drain_batch
 from pipelines import registry
 from pipelines.inbox import describe, inbox_exists, inbox_location, open_inbox
@@ -111,6 +111,7 @@ def webhook_ingest(
                 total.add(drained.summary)
                 batches += 1
                 after_seq = events[-1].seq
+            pruned = prune_superseded(con)
             stored = (
                 {
                     table: con.execute(f"SELECT count(*) FROM jira_raw.{table}").fetchall()[0][0]
@@ -134,7 +135,11 @@ def webhook_ingest(
     }
     written = {
         "webhook_events": {"new_events": total.new_events, "deletion_events": total.deletions},
-        "webhook_issues": {"issues_upserted": total.upserted, "stale_events_skipped": total.stale_skipped},
+        "webhook_issues": {
+            "issues_upserted": total.upserted,
+            "stale_events_skipped": total.stale_skipped,
+            "superseded_rows_pruned": pruned,
+        },
         "webhook_changelog": {"changelog_rows_added": total.changelog_rows},
     }
     for table in DRAIN_TABLES:

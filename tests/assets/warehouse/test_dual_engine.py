@@ -23,7 +23,7 @@ import yaml
 from assets.core.raw_views import create_raw_views
 from assets.core.sql import transaction, transform_connection
 from assets.resources import shared_resources
-from assets.webhooks.apply import apply_events
+from assets.webhooks.apply import apply_events, prune_superseded
 from assets.webhooks.drain import drain_batch
 from assets.webhooks.miss_rate import measure_miss_rate
 from assets.webhooks.registrations import write_registrations
@@ -281,7 +281,7 @@ def test_webhook_deliveries_miss_rate_and_registrations_alike(engines):
             with transaction(con):
                 summary = apply_events(con, engines["events"], config)
             summaries[engine] = (summary.events, summary.new_events, summary.upserted, summary.stale_skipped)
-            summaries[engine] += (summary.changelog_rows, summary.deletions)
+            summaries[engine] += (summary.changelog_rows, summary.deletions, prune_superseded(con))
             create_raw_views(con, ["issues"])  # the current state the transforms read
             current[engine] = con.execute(
                 "SELECT id, summary FROM raw_issues WHERE cloud_id = ? ORDER BY id", [engines["cloud_id"]]
@@ -291,7 +291,8 @@ def test_webhook_deliveries_miss_rate_and_registrations_alike(engines):
             rates[engine] = (result.passed, dict(result.metadata))
     assert summaries["duckdb"] == summaries["postgres"]
     # the retry is stored once; the drain keeps every delivered state (edit, stale edit, creation)
-    assert summaries["duckdb"] == (5, 4, 3, 0, 1, 1)
+    # (the stale edit is pruned: the loaded row is newer, and stays so)
+    assert summaries["duckdb"] == (5, 4, 3, 0, 1, 1, 1)
     # in the current state the stale edit loses to the loaded row and the deleted issue is gone
     assert current["duckdb"] == current["postgres"]
     summaries_now = dict(current["duckdb"])
