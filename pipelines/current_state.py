@@ -9,13 +9,13 @@ No writer edits another's table (docs/architecture.md, "Who writes what"):
 - `issue_deletions`: the census; `webhook_events`: every delivery, the deletes among them.
 
 An issue now is its newest row of the two sources: highest `updated`, then the latest observed
-(`synced_at` of the load, the delivery's time), then the webhook row (a fixed rank, so the choice
-never depends on scan order), unless a deletion was seen at or after that observation (the census'
+(`synced_at` of the load, the delivery's time), then the webhook row on a tie (so the choice never
+depends on scan order), unless a deletion was seen at or after that observation (the census'
 `detected_at`, a `jira:issue_deleted` delivery's time). A row observed after the deletion wins. An
 issue's changelog is the union of both changelog sources, one row per history item (the load's
-when both have it), for the issues that are current.
+when both have it), without the items of the issues deleted now.
 
-The SQL is plain (window functions, UNION ALL, NOT EXISTS): the transforms run it on DuckDB and,
+The SQL is plain (UNION ALL, NOT EXISTS anti-joins, no window over every issue): the transforms run it on DuckDB and,
 translated, on PostgreSQL. Callers pass each source as a relation (a typed view, a filtered
 subquery) or None when the table does not exist, which reads as empty.
 """
@@ -26,20 +26,14 @@ from collections.abc import Mapping, Sequence
 
 DELETE_EVENT = "jira:issue_deleted"
 EVENT_TIME = '"timestamp"'  # jira_raw.webhook_events' column of the event's time
-# (table, column that says when its row was observed, rank among equal observations)
-ISSUE_SOURCES: tuple[tuple[str, str, int], ...] = (
-    ("issues", "synced_at", 0),
-    ("webhook_issues", "event_at", 1),
-)
+# (table, column that says when its row was observed): the REST load's, then the drain's
+ISSUE_SOURCES: tuple[tuple[str, str], ...] = (("issues", "synced_at"), ("webhook_issues", "event_at"))
+CHANGELOG_SOURCES = ("issue_changelog", "webhook_changelog")  # the REST load's, then the drain's
 DELETION_SOURCES = ("issue_deletions", "webhook_events")
-# The tables each derived relation reads, and the column naming the issue in each.
-ISSUE_ID_COLUMN = {
-    "issues": "id",
-    "webhook_issues": "id",
-    "issue_changelog": "issue_id",
-    "webhook_changelog": "issue_id",
-    "issue_deletions": "id",
-    "webhook_events": "issue_id",
+# The current-state relations (`jira_raw` table names) and the tables each is derived from.
+CURRENT_STATE_VIEWS: dict[str, tuple[str, ...]] = {
+    "issues": (*(table for table, _ in ISSUE_SOURCES), *DELETION_SOURCES),
+    "issue_changelog": CHANGELOG_SOURCES,
 }
 
 UNION = "\nUNION ALL\n"
@@ -93,7 +87,7 @@ def current_issues_sql(columns: Sequence[str], sources: Sources) -> str:
     Anti-joins instead of a window over both sources: the delivered rows are few, the loaded ones
     can be 10^6, and a hash anti-join against the few is several times cheaper than ranking all."""
     names = _quoted(columns)
-    (loaded_table, loaded_seen, _), (delivered_table, delivered_seen, _) = ISSUE_SOURCES
+    (loaded_table, loaded_seen), (delivered_table, delivered_seen) = ISSUE_SOURCES
     loaded, delivered = sources.get(loaded_table), sources.get(delivered_table)
     if not loaded and not delivered:
         return _empty(columns)
@@ -130,7 +124,7 @@ def deleted_now_sql(sources: Sources) -> str:
     current state is derived for the removed issues only (a few), not for every issue."""
     removed = removals_sql(sources)
     narrowed = dict(sources)
-    for table, _, _ in ISSUE_SOURCES:
+    for table, _ in ISSUE_SOURCES:
         if sources.get(table):
             narrowed[table] = (
                 f"(SELECT * FROM {sources[table]} AS s WHERE EXISTS (SELECT 1 FROM ({removed}) AS r "
@@ -150,7 +144,7 @@ def current_changelog_sql(columns: Sequence[str], sources: Sources) -> str:
     Anti-joins against the few delivered items and the few deleted issues: the load's changelog
     can be 10^7 rows and is only scanned."""
     names = _quoted(columns)
-    loaded, delivered = sources.get("issue_changelog"), sources.get("webhook_changelog")
+    loaded, delivered = (sources.get(table) for table in CHANGELOG_SOURCES)
     selects = [f"SELECT {names} FROM {loaded}"] if loaded else []
     if delivered:
         newer = (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.core.raw_views import CURRENT_STATE_VIEWS
 from pipelines import registry
+from pipelines.current_state import CURRENT_STATE_VIEWS
 
 CORE_GROUP = "jira"
 ANALYTICS_GROUP = "analytics"

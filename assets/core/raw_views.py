@@ -13,7 +13,12 @@ from collections.abc import Iterable
 
 from assets.warehouse import Warehouse
 from pipelines import registry
-from pipelines.current_state import DELETION_SOURCES, current_changelog_sql, current_issues_sql
+from pipelines.current_state import (
+    CURRENT_STATE_VIEWS,
+    DELETION_SOURCES,
+    current_changelog_sql,
+    current_issues_sql,
+)
 from pipelines.registry import DATASET as RAW_SCHEMA
 from pipelines.registry import JSON, TABLES, Table
 
@@ -63,13 +68,6 @@ def create_raw_views(con: Warehouse, tables: Iterable[str]) -> list[str]:
         elif not _create_typed_view(con, name, f"raw_{name}"):
             missing.append(name)
     return missing
-
-
-# The views of the current state, and the jira_raw tables each is derived from.
-CURRENT_STATE_VIEWS: dict[str, tuple[str, ...]] = {
-    "issues": ("issues", "webhook_issues", *DELETION_SOURCES),
-    "issue_changelog": ("issue_changelog", "webhook_changelog"),
-}
 
 
 def _create_current_view(con: Warehouse, name: str) -> bool:

@@ -17,7 +17,7 @@ After its batches a drain prunes the issue rows the REST load has overtaken (`pr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from assets.core.raw_views import create_table_sql
 from assets.core.sql import transaction
-from assets.warehouse import Warehouse, is_postgres, relation_columns
+from assets.warehouse import Warehouse, is_postgres, relation_columns, table_exists
 from pipelines import registry
 from pipelines.config import SyncConfig
 from pipelines.config_sites import IssueScope
@@ -54,12 +54,10 @@ class ApplySummary:
     stale_skipped: int = 0
     changelog_rows: int = 0
     deletions: int = 0
-    notes: list[str] = field(default_factory=list)
 
     def add(self, other: ApplySummary) -> None:
         for name in ("events", "new_events", "upserted", "stale_skipped", "changelog_rows", "deletions"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.notes += [n for n in other.notes if n not in self.notes]
 
 
 def apply_events(con: Warehouse, events: Sequence[InboxEvent], config: SyncConfig) -> ApplySummary:
@@ -143,7 +141,7 @@ def prune_superseded(con: Warehouse) -> int:
     """Delete the drain's issue rows that the REST load has overtaken (its `updated` is newer): such a
     delivery can never be the newest again (Jira's `updated` only grows), so the current state is
     the same without it and reads fewer rows. Returns how many rows went."""
-    if not (_exists(con, DATASET, "webhook_issues") and _exists(con, DATASET, "issues")):
+    if not (table_exists(con, DATASET, "webhook_issues") and table_exists(con, DATASET, "issues")):
         return 0
     before = _count(con, "jira_raw.webhook_issues")
     with transaction(con):
@@ -234,7 +232,7 @@ def _issue_scopes_by_cloud(con: Warehouse, config: SyncConfig) -> dict[str, Issu
     cloud IDs through jira_raw.sites)."""
     by_name = {(t.id, s.name): s for t, s in config.iter_sites()}
     result = {s.cloud_id: s.issues for s in by_name.values() if s.cloud_id}
-    if _exists(con, "jira_raw", "sites"):
+    if table_exists(con, "jira_raw", "sites"):
         for cloud_id, tenant_id, name in con.execute(
             "SELECT cloud_id, tenant_id, name FROM jira_raw.sites"
         ).fetchall():
@@ -252,15 +250,6 @@ def _insert_select(con: Warehouse, table: str, source: str) -> str:
     names = ", ".join(f'"{c.name}"' for c in columns)
     values = ", ".join(f'CAST("{c.name}" AS {c.type.duckdb})' for c in columns)
     return f"({names}) SELECT {values} FROM {source}"
-
-
-def _exists(con: Warehouse, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-            [schema, table],
-        ).fetchall()[0][0]
-    )
 
 
 def _count(con: Warehouse, relation: str) -> int:

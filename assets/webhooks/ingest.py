@@ -124,8 +124,6 @@ def webhook_ingest(
         check = quarantine_check(inbox)
     finally:
         inbox.close()
-    for note in total.notes:
-        context.log.warning(note)
     run = {
         "events": total.events,
         "quarantined": quarantined_now,

@@ -12,10 +12,10 @@ import yaml
 from dagster._core.events import DagsterEvent, DagsterEventType
 
 from assets.automation import AUTOMATION_SENSOR, STEP_TAG, TRIGGER_TAG
-from assets.core.raw_views import CURRENT_STATE_VIEWS
 from assets.definitions import build_definitions
 from pipelines import registry
 from pipelines.config import load_sync_config
+from pipelines.current_state import CURRENT_STATE_VIEWS
 
 REPO = Path(__file__).resolve().parents[2]
 DERIVED_GROUPS = {"jira", "analytics", "publish"}

@@ -8,10 +8,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.core.raw_views import CURRENT_STATE_VIEWS, create_contract_tables, create_raw_views
+from assets.core.raw_views import create_contract_tables, create_raw_views
 from jira_sync.truth_check import ORGANIZATION_TABLES, SITE_TABLES
 from pipelines import registry
 from pipelines.config_fields import ALL_ENTITIES
+from pipelines.current_state import CURRENT_STATE_VIEWS
 from pipelines.jira.tables import HINTS, SCHEMAS
 
 ARCHITECTURE = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
