@@ -45,6 +45,17 @@ def with_database(url: str, database: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
 
 
+def end_client_sessions(cursor, database: str) -> None:
+    """End the client sessions still on `database` before it is dropped. Client backends only: an
+    autovacuum worker there is a superuser process a non-superuser role may not signal (and DROP
+    DATABASE stops it by itself)."""
+    cursor.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+        "AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+        [database],
+    )
+
+
 def create_database(admin_url: str, name: str) -> str:
     """Drop and create database `name` (collation C, ctype C.UTF-8 when the server has it); its URL."""
     import psycopg2
@@ -53,10 +64,7 @@ def create_database(admin_url: str, name: str) -> str:
     connection.autocommit = True
     try:
         cursor = connection.cursor()
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            [name],
-        )
+        end_client_sessions(cursor, name)
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
         try:
             cursor.execute(
@@ -78,10 +86,7 @@ def drop_database(admin_url: str, name: str) -> None:
     connection.autocommit = True
     try:
         cursor = connection.cursor()
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            [name],
-        )
+        end_client_sessions(cursor, name)
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
     finally:
         connection.close()

@@ -12,9 +12,10 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from jira_sync.deploy_postgres import end_client_sessions, with_database
 
 POSTGRES_URL = os.environ.get("JIRA_SYNC_TEST_POSTGRES_URL")
 requires_postgres = pytest.mark.skipif(
@@ -38,11 +39,6 @@ def psycopg2_module():
     return pytest.importorskip("psycopg2", reason="psycopg2 is not installed (pip install -e '.[postgres]')")
 
 
-def with_database(url: str, database: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{database}"))
-
-
 @contextmanager
 def scratch_database(prefix: str = "jira_sync_test") -> Iterator[str]:
     """The URL of a new, empty database, dropped afterwards (sessions still on it are ended)."""
@@ -62,10 +58,7 @@ def scratch_database(prefix: str = "jira_sync_test") -> Iterator[str]:
         yield with_database(POSTGRES_URL, name)
     finally:
         cursor = admin.cursor()
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            [name],
-        )
+        end_client_sessions(cursor, name)
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.close()
 
